@@ -1,0 +1,121 @@
+//! Command-line interface: every command, its flags and its `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::synth::Format;
+use crate::term::LogFormat;
+
+/// Reach and Impact pipeline: turns local authorities' returns about children
+/// at risk of extra-familial harm into pseudonymised research data and
+/// cross-authority metrics.
+#[derive(Debug, Parser)]
+#[command(name = "rni", version, about, long_about = None)]
+pub struct Cli {
+    /// How messages on stderr are written: `auto` (bars on a terminal), `plain` or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    /// Only warnings and errors on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Synthesise messy returns for several authorities and show what was made (no input needed).
+    Demo(DemoArgs),
+    /// Write synthetic returns: realistic, seeded, CSV or XLSX, messy on request.
+    Synth(SynthArgs),
+    /// Write a new project key file (32 random bytes as 64 hex characters, mode 0600).
+    Keygen(KeygenArgs),
+    /// Write data-dictionary.md from the schemas, or check that it is current.
+    Dictionary(DictionaryArgs),
+    /// Check returns: report problems by file, row, column and rule; write nothing else.
+    Validate(ValidateArgs),
+    /// Pseudonymise one authority's returns into a Parquet package (at source; raw data stays).
+    Prepare(PrepareArgs),
+}
+
+/// `rni validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A return (`<authority_code>/<period>/`), an authority's folder of returns, or a folder of authorities.
+    pub returns: PathBuf,
+    /// Where to write the problem report (CSV: file, row, column, rule; never a value).
+    #[arg(long, default_value = "validation-report.csv")]
+    pub report: PathBuf,
+}
+
+/// `rni prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// A return (`<authority_code>/<period>/`), an authority's folder of returns, or a folder of authorities.
+    pub returns: PathBuf,
+    /// Package folder to write (`tables/`, `MANIFEST.json`, `restricted/`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Project key file (made by `rni keygen`); if absent, the file named by RNI_KEY_FILE.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// `rni demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's returns and outputs (replaced if it holds an earlier demo).
+    #[arg(long, default_value = "rni-demo")]
+    pub out: PathBuf,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 2025)]
+    pub seed: u64,
+}
+
+/// `rni synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Folder that receives `<authority_code>/<period>/…` and `synth-manifest.json`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of authorities (Hillingdon, E09000017, is always first).
+    #[arg(long, default_value_t = 3)]
+    pub authorities: usize,
+    /// Young people per authority, over all periods.
+    #[arg(long, default_value_t = 200)]
+    pub young_people: usize,
+    /// Quarters to write, as a range `2025Q1..2025Q4` or one quarter `2025Q3`.
+    #[arg(long, default_value = "2025Q1..2025Q4")]
+    pub periods: String,
+    /// Seed of the random generator: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// File format of the returns.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Make the files look like real exports (aliases, encodings, workbooks, line breaks) with a few bad rows.
+    #[arg(long)]
+    pub messy: bool,
+}
+
+/// `rni keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the key; an existing file is never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `rni dictionary`.
+#[derive(Debug, Args)]
+pub struct DictionaryArgs {
+    /// Where to write (or what to check).
+    #[arg(long, default_value = "data-dictionary.md")]
+    pub out: PathBuf,
+    /// Do not write; exit 1 when the file differs from what would be written.
+    #[arg(long)]
+    pub check: bool,
+}

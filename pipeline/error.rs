@@ -1,0 +1,111 @@
+//! One error type for the whole pipeline, by cause.
+//!
+//! Errors are what stops a command: a bad key, an unreadable schema, a file
+//! that is not a return. A bad *row* is not an error; it is data for the
+//! rejected-row report. No variant carries a raw value from a return: messages
+//! name files, tables, columns and rules, never cell contents.
+
+use std::path::PathBuf;
+
+/// Result with the pipeline's error type as default.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("cannot read", "cannot write", ...).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A schema file is malformed or inconsistent.
+    #[error("schema {file}: {message}")]
+    Schema {
+        /// The schema file (or built-in schema name).
+        file: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+
+    /// The project key is missing or unusable. The message never holds key material.
+    #[error("key: {0}")]
+    Key(String),
+
+    /// The command line asked for something impossible.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The reference data shipped with the project is unreadable.
+    #[error("reference data {file}: {message}")]
+    Reference {
+        /// The reference file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A return file cannot be read at all (not a CSV, no header, corrupt workbook).
+    #[error("{path}: {message}")]
+    Input {
+        /// The return file.
+        path: PathBuf,
+        /// What a data manager should know, without any cell values.
+        message: String,
+    },
+
+    /// Writing an Excel workbook failed.
+    #[error("cannot write workbook {path}: {source}")]
+    Xlsx {
+        /// The workbook being written.
+        path: PathBuf,
+        /// The writer's reason.
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+
+    /// Pseudonymising a table failed; its output is dropped (fail closed).
+    #[error("table {table}: pseudonymisation failed at column {column}; the table's output was dropped")]
+    Pseudonymise {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+
+    /// Writing Parquet failed.
+    #[error("cannot write {path}: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The writer's reason.
+        message: String,
+    },
+
+    /// A committed generated file is out of date.
+    #[error("{0}")]
+    Stale(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the action and the path it concerned.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
+
+    /// The process exit code for this error: 2 when the command could not run
+    /// (usage, configuration, key), 1 when it ran and found something the user must act on.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Stale(_) => 1,
+            _ => 2,
+        }
+    }
+}

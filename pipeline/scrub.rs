@@ -1,0 +1,402 @@
+//! Free-text scrubbing: notes, descriptions and titles with people and
+//! contact details taken out.
+//!
+//! Recall comes first: a missed name is a breach, an over-redacted word is a
+//! nuisance. Three passes, in this order:
+//!
+//! 1. typed patterns: e-mail addresses, street addresses, postcodes, phone
+//!    numbers, NHS numbers, UPNs and dates become `[EMAIL]`, `[ADDRESS]`,
+//!    `[POSTCODE]`, `[PHONE]`, `[NHS]`, `[UPN]`, `[DATE]` (first, so that a
+//!    name inside an e-mail address goes with the address);
+//! 2. every name of every young person in the return (first name, surname,
+//!    the two together, with or without accents and apostrophes, any case,
+//!    possessives) becomes that person's stable token `[PERSON:xxxxxxxx]`;
+//! 3. other capitalised words found in the name gazetteer (`reference/names/`
+//!    plus the `fake` crate's lists), a capitalised word after "called",
+//!    "named" or "known as", and a listed surname after a name, become `[NAME]`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::reference;
+
+/// Words in the name lists that are far more often ordinary words in case
+/// notes; they are redacted only straight after another name.
+const COMMON_WORDS: &[&str] = &[
+    "will", "may", "young", "long", "rich", "page", "day", "west", "hope", "price", "grant", "church", "court", "park",
+    "street", "lane", "hill", "wood", "stone", "mills", "hall", "green", "white", "brown", "black", "king", "cook",
+    "ward", "marsh", "bell", "booth", "general", "name", "brain", "baby", "sister", "unique", "queen", "prince",
+    "princess", "pink", "golden", "miracle", "house", "police", "school", "strategy", "worker", "mum", "dad",
+    "concerns", "missing", "online", "older", "young", "people", "contact", "review", "home", "family", "north",
+    "south", "east", "case", "plan", "team", "social", "care", "health", "city", "town",
+];
+
+/// The name gazetteer, built once.
+pub struct Gazetteer {
+    names: HashSet<String>,
+    common: HashSet<String>,
+}
+
+/// The shared gazetteer: England and Wales name lists plus the `fake` crate's English lists.
+pub fn gazetteer() -> &'static Gazetteer {
+    static G: OnceLock<Gazetteer> = OnceLock::new();
+    G.get_or_init(|| {
+        use fake::locales::{Data, EN};
+        let mut names = HashSet::new();
+        let lists = [
+            reference::name_list(reference::FIRST_NAMES),
+            reference::name_list(reference::SURNAMES),
+            <EN as Data>::NAME_FIRST_NAME.to_vec(),
+            <EN as Data>::NAME_LAST_NAME.to_vec(),
+        ];
+        for name in lists.iter().flatten() {
+            let key = fold(name);
+            if key.chars().count() >= 2 {
+                names.insert(key);
+            }
+        }
+        Gazetteer { names, common: COMMON_WORDS.iter().map(|w| (*w).to_string()).collect() }
+    })
+}
+
+/// Matching key of a word: lowercase letters and digits, accents and apostrophes removed.
+pub fn fold(word: &str) -> String {
+    word.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+fn patterns() -> &'static [(Regex, &'static str)] {
+    static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    P.get_or_init(|| {
+        const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+        const STREET: &str = r"(?:Road|Rd|Street|St|Close|Avenue|Ave|Lane|Way|Gardens|Crescent|Drive|Court|Place|Terrace|Grove|Square|Walk|Mews|Row|Parade|Hill|Park|Rise|View|Green)";
+        let list: Vec<(String, &'static str)> = vec![
+            (r"(?i)\b[a-z0-9._%+'’-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b".into(), "[EMAIL]"),
+            (format!(r"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}\b"), "[ADDRESS]"),
+            (r"(?i)\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b".into(), "[POSTCODE]"),
+            (r"(?:\+44\s?(?:\(0\)\s?)?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b".into(), "[PHONE]"),
+            (r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b".into(), "[NHS]"),
+            (r"(?i)\b[A-Z]\d{11}[0-9A-Z]\b".into(), "[UPN]"),
+            (r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b".into(), "[DATE]"),
+            (format!(r"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b(?:\s+\d{{4}})?"), "[DATE]"),
+            (format!(r"(?i)\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"), "[DATE]"),
+            (format!(r"\b(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}\b"), "[ADDRESS]"),
+        ];
+        list.into_iter()
+            .filter_map(|(re, label)| Regex::new(&re).ok().map(|r| (r, label)))
+            .collect()
+    })
+}
+
+/// What a name in the return stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Person(String),
+    /// Shared by several young people: still a name, but not attributable.
+    Ambiguous,
+}
+
+impl Target {
+    fn token(&self) -> &str {
+        match self {
+            Target::Person(t) => t,
+            Target::Ambiguous => "[PERSON]",
+        }
+    }
+}
+
+/// A scrubber for one return: knows its young people's names.
+pub struct Scrubber {
+    single: HashMap<String, Target>,
+    pairs: HashMap<(String, String), Target>,
+    gazetteer: &'static Gazetteer,
+}
+
+impl std::fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scrubber({} names)", self.single.len())
+    }
+}
+
+/// Token for a young person, from their pseudonym.
+pub fn person_token(person_id: &str) -> String {
+    format!("[PERSON:{}]", &person_id[..person_id.len().min(8)])
+}
+
+impl Scrubber {
+    /// A scrubber for the given young people: (token, first name, last name).
+    pub fn new(people: &[(String, String, String)]) -> Scrubber {
+        let mut single: HashMap<String, Target> = HashMap::new();
+        let mut pairs: HashMap<(String, String), Target> = HashMap::new();
+        let add = |map_key: String, token: &str, single: &mut HashMap<String, Target>| {
+            if map_key.chars().count() < 2 {
+                return;
+            }
+            let target = Target::Person(token.to_string());
+            match single.get(&map_key) {
+                Some(existing) if *existing != target => {
+                    single.insert(map_key, Target::Ambiguous);
+                }
+                Some(_) => {}
+                None => {
+                    single.insert(map_key, target);
+                }
+            }
+        };
+        for (token, first, last) in people {
+            let first_words = name_words(first);
+            let last_words = name_words(last);
+            for w in first_words.iter().chain(&last_words) {
+                add(w.clone(), token, &mut single);
+            }
+            // Whole names written as one word ("Mary-Jane", "O'Connor") and their parts.
+            for whole in [first, last] {
+                add(fold(whole), token, &mut single);
+            }
+            if let (Some(f), Some(l)) = (first_words.last(), last_words.first()) {
+                let target = Target::Person(token.clone());
+                let key = (f.clone(), l.clone());
+                match pairs.get(&key) {
+                    Some(existing) if *existing != target => {
+                        pairs.insert(key, Target::Ambiguous);
+                    }
+                    Some(_) => {}
+                    None => {
+                        pairs.insert(key, target);
+                    }
+                }
+            }
+        }
+        Scrubber { single, pairs, gazetteer: gazetteer() }
+    }
+
+    /// The text with people and contact details replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut current: String = text.nfc().collect();
+        for (re, label) in patterns() {
+            if re.is_match(&current) {
+                current = re.replace_all(&current, *label).into_owned();
+            }
+        }
+        self.scrub_words(&current)
+    }
+
+    fn scrub_words(&self, text: &str) -> String {
+        let words = words(text);
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut last_end = 0;
+        let mut i = 0;
+        let mut previous_was_name = false;
+        while i < words.len() {
+            let w = &words[i];
+            let between = &text[last_end..w.start];
+            let is_placeholder = text[..w.start].ends_with('[') || text[..w.start].ends_with(':');
+            if is_placeholder {
+                i += 1;
+                previous_was_name = false;
+                continue;
+            }
+            // Two words of one person's name, separated only by spaces, become one token.
+            if let Some(next) = words.get(i + 1) {
+                let gap = &text[w.end..next.start];
+                if !gap.is_empty() && gap.chars().all(|c| c == ' ') {
+                    if let Some(target) = self.pairs.get(&(w.key.clone(), next.key.clone())) {
+                        out.push_str(between);
+                        out.push_str(target.token());
+                        out.push_str(possessive_suffix(&text[next.start..next.end]));
+                        last_end = next.end;
+                        i += 2;
+                        previous_was_name = true;
+                        continue;
+                    }
+                }
+            }
+            let replacement = self.replacement(w, &text[w.start..w.end], previous_was_name, i, &words, text);
+            match replacement {
+                Some(token) => {
+                    out.push_str(between);
+                    out.push_str(&token);
+                    out.push_str(possessive_suffix(&text[w.start..w.end]));
+                    last_end = w.end;
+                    previous_was_name = true;
+                }
+                None => previous_was_name = false,
+            }
+            i += 1;
+        }
+        out.push_str(&text[last_end..]);
+        out
+    }
+
+    fn replacement(
+        &self,
+        w: &Word,
+        original: &str,
+        previous_was_name: bool,
+        i: usize,
+        words: &[Word],
+        text: &str,
+    ) -> Option<String> {
+        let key = &w.key;
+        if let Some(target) = self.single.get(key) {
+            return Some(target.token().to_string());
+        }
+        let is_capitalised = original.chars().next().is_some_and(char::is_uppercase);
+        if !is_capitalised {
+            return None;
+        }
+        let g = self.gazetteer;
+        if g.names.contains(key) && (previous_was_name || !g.common.contains(key)) {
+            return Some("[NAME]".into());
+        }
+        // "called Tiegan", "known as Big Man": a capitalised word after a naming cue.
+        let cue = |j: usize| words.get(j).map(|p| text[p.start..p.end].to_lowercase());
+        if i >= 1 {
+            let prev = cue(i - 1).unwrap_or_default();
+            let is_cue = matches!(prev.as_str(), "called" | "named" | "nicknamed" | "aka")
+                || (prev == "as" && i >= 2 && cue(i - 2).as_deref() == Some("known"));
+            if is_cue && !g.common.contains(key) {
+                return Some("[NAME]".into());
+            }
+        }
+        None
+    }
+}
+
+struct Word {
+    start: usize,
+    end: usize,
+    /// Folded, without a possessive.
+    key: String,
+}
+
+/// Words of a text: letters and digits, with apostrophes and hyphens inside a word.
+fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        let is_inner = matches!(c, '\'' | '’' | '-')
+            && start.is_some()
+            && chars.get(n + 1).is_some_and(|&(_, next)| next.is_alphanumeric());
+        if c.is_alphanumeric() || is_inner {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            out.push(word(text, s, i));
+        }
+    }
+    if let Some(s) = start {
+        out.push(word(text, s, text.len()));
+    }
+    out
+}
+
+/// A word's key leaves out a possessive `'s`, so "Jayden's" matches "Jayden".
+fn word(text: &str, start: usize, end: usize) -> Word {
+    let original = &text[start..end];
+    let base = original.strip_suffix("'s").or_else(|| original.strip_suffix("’s")).unwrap_or(original);
+    Word { start, end, key: fold(base) }
+}
+
+fn name_words(name: &str) -> Vec<String> {
+    name.split(|c: char| c.is_whitespace() || c == '-').map(fold).filter(|k| k.chars().count() >= 2).collect()
+}
+
+fn possessive_suffix(original: &str) -> &'static str {
+    if original.ends_with("'s") || original.ends_with("’s") { "'s" } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrubber() -> Scrubber {
+        Scrubber::new(&[
+            ("[PERSON:aaaa1111]".into(), "Zoë".into(), "O'Connor".into()),
+            ("[PERSON:bbbb2222]".into(), "Jayden".into(), "Smith".into()),
+            ("[PERSON:cccc3333]".into(), "Mary-Jane".into(), "Ó Briain".into()),
+        ])
+    }
+
+    #[test]
+    fn young_people_become_their_tokens_in_every_spelling() {
+        let s = scrubber();
+        let out = s.scrub("Zoë O'Connor met ZOE and oconnor; Zoe’s mum and Jayden's friend JAYDEN SMITH.");
+        assert!(!out.to_lowercase().contains("zo"), "{out}");
+        assert!(!out.to_lowercase().contains("connor"), "{out}");
+        assert!(!out.to_lowercase().contains("jayden"), "{out}");
+        assert!(!out.to_lowercase().contains("smith"), "{out}");
+        assert!(out.starts_with("[PERSON:aaaa1111] met"), "{out}");
+        assert!(out.contains("[PERSON:bbbb2222]'s friend"), "{out}");
+        let out = s.scrub("Mary-Jane and Mary were seen; Briain too.");
+        assert!(!out.contains("Mary") && !out.contains("Briain"), "{out}");
+    }
+
+    #[test]
+    fn decomposed_accents_are_matched() {
+        let s = scrubber();
+        let out = s.scrub("Zoe\u{0308} was seen");
+        assert_eq!(out, "[PERSON:aaaa1111] was seen");
+    }
+
+    #[test]
+    fn contact_details_become_placeholders() {
+        let s = scrubber();
+        let out = s.scrub(
+            "Call 07700 900123 or +44 7700 900456 or 020 8123 4567, email jo.bloggs12@example.org, \
+             at 12 Station Road, UB8 1QX, NHS 485 777 3456, UPN A123456789012, on 12/03/2025, 3rd March and 2025-04-01; \
+             visit Church Street.",
+        );
+        for leaked in [
+            "07700",
+            "7700 900456",
+            "8123",
+            "bloggs",
+            "Station",
+            "UB8",
+            "485 777",
+            "A1234",
+            "12/03",
+            "March",
+            "2025-04",
+            "Church",
+        ] {
+            assert!(!out.contains(leaked), "{leaked} survived: {out}");
+        }
+        for label in ["[PHONE]", "[EMAIL]", "[ADDRESS]", "[POSTCODE]", "[NHS]", "[UPN]", "[DATE]"] {
+            assert!(out.contains(label), "{label} missing: {out}");
+        }
+    }
+
+    #[test]
+    fn other_names_from_the_gazetteer_and_cues() {
+        let s = scrubber();
+        let out = s.scrub("Seen with Tyler and Oluwaseun; an older male called Tiegan, known as Blaze. Will attend.");
+        for leaked in ["Tyler", "Oluwaseun", "Tiegan", "Blaze"] {
+            assert!(!out.contains(leaked), "{leaked} survived: {out}");
+        }
+        assert!(out.contains("Will attend"), "common words at the start of a sentence stay: {out}");
+    }
+
+    #[test]
+    fn ordinary_words_survive() {
+        let s = scrubber();
+        let text = "Concerns raised by school about attendance; risk discussed at MACE panel.";
+        assert_eq!(s.scrub(text), text);
+    }
+
+    #[test]
+    fn shared_first_names_are_still_removed() {
+        let s = Scrubber::new(&[
+            ("[PERSON:11111111]".into(), "Alex".into(), "Jones".into()),
+            ("[PERSON:22222222]".into(), "Alex".into(), "Brown".into()),
+        ]);
+        let out = s.scrub("Alex was seen with Alex Brown.");
+        assert_eq!(out, "[PERSON] was seen with [PERSON:22222222].");
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: run the `rni` binary in temporary folders.
+
+mod util;
+
+mod cli;
+mod synth;

@@ -1,0 +1,87 @@
+//! Helpers: run `rni`, make temporary folders, read what it wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Path of the built `rni` binary.
+pub fn rni_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rni"))
+}
+
+/// Runs `rni` with arguments in a folder, with no key variable inherited.
+pub fn rni(dir: &Path, args: &[&str]) -> Output {
+    Command::new(rni_path())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RNI_KEY_FILE")
+        .env("RNI_LOG", "info")
+        .output()
+        .expect("rni runs")
+}
+
+/// Runs `rni` and asserts it exits 0; returns stdout.
+pub fn rni_ok(dir: &Path, args: &[&str]) -> String {
+    let out = rni(dir, args);
+    assert!(
+        out.status.success(),
+        "rni {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A fresh temporary folder.
+pub fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Every file under a folder, sorted, with contents.
+pub fn read_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read file");
+                out.push((path.strip_prefix(root).expect("prefix").to_path_buf(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Decodes a CSV file as rni's readers would: BOM → UTF-8, else UTF-8, else Windows-1252.
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8(rest.to_vec()).expect("utf-8 after BOM");
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    }
+}
+
+/// Reads a CSV return file into (canonical headers, rows) using the schema's header aliases.
+pub fn read_return_csv(path: &Path, table: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schema = schemas.table(table).expect("table");
+    let text = decode(&std::fs::read(path).expect("read csv"));
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("headers")
+        .iter()
+        .map(|h| {
+            let i = schema.column_for_header(h).unwrap_or_else(|| panic!("unknown header {h} in {}", path.display()));
+            schema.columns[i].name.clone()
+        })
+        .collect();
+    let rows = reader.records().map(|r| r.expect("record").iter().map(str::to_string).collect()).collect();
+    (headers, rows)
+}
