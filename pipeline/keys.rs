@@ -245,7 +245,7 @@ mod tests {
         mac.update(b"Hi There");
         assert_eq!(
             hex::encode(mac.finalize().into_bytes()),
-            "b0344c61d8db38535ca8afceafd0bf12b881dc200c9833da726e9376c2ba32cf"
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
         );
     }
 

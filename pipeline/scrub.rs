@@ -214,7 +214,9 @@ impl Scrubber {
                     }
                 }
             }
-            let replacement = self.replacement(w, &text[w.start..w.end], previous_was_name, i, &words, text);
+            // A surname straight after a name ("Tyler White") is a name even when it is also a word.
+            let follows_name = previous_was_name && !between.is_empty() && between.chars().all(|c| c == ' ');
+            let replacement = self.replacement(w, &text[w.start..w.end], follows_name, i, &words, text);
             match replacement {
                 Some(token) => {
                     out.push_str(between);
