@@ -132,17 +132,20 @@ fn relative(path: &Path, base: &Path) -> String {
     path.strip_prefix(base).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-/// Reads (and, when preparing, pseudonymises and writes) one return.
-pub fn process_return(ret: &ReturnDir, schemas: &Schemas, mode: Mode<'_>, base: &Path) -> Result<ReturnReport> {
+/// Reads (and, when preparing, pseudonymises and writes) one return. The
+/// scrubber knows the names of the authority's young people.
+pub fn process_return(
+    ret: &ReturnDir,
+    schemas: &Schemas,
+    mode: Mode<'_>,
+    base: &Path,
+    scrubber: Option<&Scrubber>,
+) -> Result<ReturnReport> {
     let mut report = ReturnReport {
         authority_code: ret.authority_code.clone(),
         period: ret.period.to_string(),
         ignored_files: ret.ignored_files.clone(),
         ..Default::default()
-    };
-    let scrubber = match mode {
-        Mode::Prepare { pseudonymiser, .. } => Some(Scrubber::new(&names_in_return(ret, schemas, pseudonymiser))),
-        Mode::Validate => None,
     };
     let mut index = ReturnIndex::for_schemas(schemas);
     let mut hashes: HashMap<PathBuf, String> = HashMap::new();
@@ -175,7 +178,7 @@ pub fn process_return(ret: &ReturnDir, schemas: &Schemas, mode: Mode<'_>, base: 
             notes: vec![],
             error: None,
         };
-        let outcome = process_table(ret, schema, source, mode, scrubber.as_ref(), &mut index, &mut input, &mut report);
+        let outcome = process_table(ret, schema, source, mode, scrubber, &mut index, &mut input, &mut report);
         match outcome {
             Ok(Some(written)) => report.outputs.push(written),
             Ok(None) => {}
@@ -273,15 +276,19 @@ fn process_table(
 
 /// Names of every young person in the return, with their tokens, for the scrubber.
 /// Rows that fail validation still count: their names must not leak either.
-fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonymiser) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    let Some(schema) = schemas.table("young_people") else { return out };
-    let Some(source) = ret.tables.get(&schema.name) else { return out };
+fn names_in_return(
+    ret: &ReturnDir,
+    schemas: &Schemas,
+    pseudonymiser: &Pseudonymiser,
+    out: &mut Vec<(String, String, String)>,
+) {
+    let Some(schema) = schemas.table("young_people") else { return };
+    let Some(source) = ret.tables.get(&schema.name) else { return };
     let col = |name: &str| schema.column_index(name);
     let (Some(id_col), Some(first_col), Some(last_col)) = (col("child_id"), col("first_name"), col("last_name")) else {
-        return out;
+        return;
     };
-    let Ok(mut reader) = TableReader::open(source, schema) else { return out };
+    let Ok(mut reader) = TableReader::open(source, schema) else { return };
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
         RawCell::Number(n) => n.to_string(),
@@ -301,7 +308,6 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             }
         }
     }
-    out
 }
 
 /// What `prepare` or `validate` did over every return.
@@ -331,8 +337,20 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
     let returns = discover_returns(root, schemas)?;
     let bar = crate::term::progress(returns.len() as u64, "returns");
     let mut report = RunReport::default();
+    // Notes in one quarter mention young people from another: the scrubber of
+    // each authority knows the names in all of that authority's returns.
+    let mut scrubbers: BTreeMap<String, Scrubber> = BTreeMap::new();
+    if let Mode::Prepare { pseudonymiser, .. } = mode {
+        let mut names: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+        for ret in &returns {
+            names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
+        }
+        for (code, people) in names {
+            scrubbers.insert(code, Scrubber::new(&people));
+        }
+    }
     for ret in &returns {
-        let r = process_return(ret, schemas, mode, root)?;
+        let r = process_return(ret, schemas, mode, root, scrubbers.get(&ret.authority_code))?;
         tracing::info!(
             authority = %r.authority_code,
             period = %r.period,

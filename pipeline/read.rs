@@ -384,10 +384,10 @@ impl TableReader {
                             let row = record.position().map_or(0, |p| p.record() as usize) + 1;
                             let mut cells = vec![RawCell::Empty; self.width];
                             for (i, field) in record.iter().enumerate() {
-                                if let Some(Some(col)) = self.map.get(i) {
-                                    if !field.trim().is_empty() {
-                                        cells[*col] = RawCell::Text(field.to_string());
-                                    }
+                                if let Some(Some(col)) = self.map.get(i)
+                                    && !field.trim().is_empty()
+                                {
+                                    cells[*col] = RawCell::Text(field.to_string());
                                 }
                             }
                             out.push(RawRow { row, cells });

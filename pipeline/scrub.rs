@@ -202,16 +202,17 @@ impl Scrubber {
             // Two words of one person's name, separated only by spaces, become one token.
             if let Some(next) = words.get(i + 1) {
                 let gap = &text[w.end..next.start];
-                if !gap.is_empty() && gap.chars().all(|c| c == ' ') {
-                    if let Some(target) = self.pairs.get(&(w.key.clone(), next.key.clone())) {
-                        out.push_str(between);
-                        out.push_str(target.token());
-                        out.push_str(possessive_suffix(&text[next.start..next.end]));
-                        last_end = next.end;
-                        i += 2;
-                        previous_was_name = true;
-                        continue;
-                    }
+                if !gap.is_empty()
+                    && gap.chars().all(|c| c == ' ')
+                    && let Some(target) = self.pairs.get(&(w.key.clone(), next.key.clone()))
+                {
+                    out.push_str(between);
+                    out.push_str(target.token());
+                    out.push_str(possessive_suffix(&text[next.start..next.end]));
+                    last_end = next.end;
+                    i += 2;
+                    previous_was_name = true;
+                    continue;
                 }
             }
             // A surname straight after a name ("Tyler White") is a name even when it is also a word.
@@ -251,7 +252,8 @@ impl Scrubber {
             return None;
         }
         let g = self.gazetteer;
-        if g.names.contains(key) && (previous_was_name || !g.common.contains(key)) {
+        if g.names.contains(key) && (previous_was_name || !g.common.contains(key) || self.precedes_name(i, words, text))
+        {
             return Some("[NAME]".into());
         }
         // "called Tiegan", "known as Big Man": a capitalised word after a naming cue.
@@ -265,6 +267,20 @@ impl Scrubber {
             }
         }
         None
+    }
+}
+
+impl Scrubber {
+    /// Whether the next word, after only spaces, is a capitalised name ("Will Smith").
+    fn precedes_name(&self, i: usize, words: &[Word], text: &str) -> bool {
+        let (Some(w), Some(next)) = (words.get(i), words.get(i + 1)) else { return false };
+        let gap = &text[w.end..next.start];
+        let is_capitalised = text[next.start..].chars().next().is_some_and(char::is_uppercase);
+        !gap.is_empty()
+            && gap.chars().all(|c| c == ' ')
+            && is_capitalised
+            && (self.single.contains_key(&next.key)
+                || (self.gazetteer.names.contains(&next.key) && !self.gazetteer.common.contains(&next.key)))
     }
 }
 
@@ -383,6 +399,8 @@ mod tests {
             assert!(!out.contains(leaked), "{leaked} survived: {out}");
         }
         assert!(out.contains("Will attend"), "common words at the start of a sentence stay: {out}");
+        let out = s.scrub("Trainer Will Smith and Tyler Green attended.");
+        assert!(!out.contains("Will") && !out.contains("Green"), "names beside names go: {out}");
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub fn synthesise(options: &SynthOptions, schemas: &Schemas) -> Result<SynthRepo
                 header_style: style.header_style.into(),
                 files: vec![],
             };
-            let rendered: Vec<(String, Vec<String>, Vec<Vec<RenderedCell>>)> =
+            let rendered: Vec<RenderedTable> =
                 tables.iter().map(|t| render_table(t, schemas, style, &mut rng)).collect::<Result<_>>()?;
             report.rows += tables.iter().map(|t| t.rows.len()).sum::<usize>();
             match style.format {
@@ -360,7 +360,7 @@ fn style_for(options: &SynthOptions, authority_index: usize, return_index: usize
     };
     let date_style = match format {
         Format::Xlsx => "serial",
-        Format::Csv if authority_index % 2 == 0 => "dmy",
+        Format::Csv if authority_index.is_multiple_of(2) => "dmy",
         Format::Csv => "iso",
     };
     let header_style = ["alias", "title", "shuffled-alias", "canonical"][(authority_index + return_index) % 4];
@@ -471,11 +471,9 @@ impl Cohort {
             });
         }
         let names: Vec<(String, String)> = people.iter().map(|p| (p.first.clone(), p.last.clone())).collect();
-        for i in 0..people.len() {
-            let p = &people[i];
-            let ctx = NoteContext { subject: Some(i), school: p.school.clone(), area, upn: p.upn.clone() };
-            let note = make_note(rng, &names, &ctx, options.is_messy, 1..3);
-            people[i].notes = note;
+        for (i, person) in people.iter_mut().enumerate() {
+            let ctx = NoteContext { subject: Some(i), school: person.school.clone(), area, upn: person.upn.clone() };
+            person.notes = make_note(rng, &names, &ctx, options.is_messy, 1..3);
         }
         let mut episodes = Vec::new();
         let span = (range_end - range_start).num_days();
@@ -610,7 +608,7 @@ impl Cohort {
             people,
             episodes,
             contexts,
-            review_interval: if a_index % 2 == 0 { 30 } else { 90 },
+            review_interval: if a_index.is_multiple_of(2) { 30 } else { 90 },
             first_stage: a_index % 3,
         }
     }
@@ -1179,17 +1177,15 @@ enum RenderedCell {
     Empty,
 }
 
+/// A table ready to write: name (file stem or sheet), headers, rows.
+type RenderedTable = (String, Vec<String>, Vec<Vec<RenderedCell>>);
+
 fn excel_serial(date: NaiveDate) -> f64 {
     let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
     (date - epoch).num_days() as f64
 }
 
-fn render_table(
-    table: &Table,
-    schemas: &Schemas,
-    style: Style,
-    rng: &mut ChaCha8Rng,
-) -> Result<(String, Vec<String>, Vec<Vec<RenderedCell>>)> {
+fn render_table(table: &Table, schemas: &Schemas, style: Style, rng: &mut ChaCha8Rng) -> Result<RenderedTable> {
     let schema =
         schemas.table(table.name).ok_or_else(|| Error::Usage(format!("no schema for table {}", table.name)))?;
     let mut order: Vec<usize> = (0..table.columns.len()).collect();
@@ -1308,7 +1304,7 @@ fn write_csv(path: &Path, headers: &[String], rows: &[Vec<RenderedCell>], style:
     std::fs::write(path, bytes).map_err(Error::io("cannot write", path))
 }
 
-fn write_xlsx(path: &Path, tables: &[(String, Vec<String>, Vec<Vec<RenderedCell>>)]) -> Result<()> {
+fn write_xlsx(path: &Path, tables: &[RenderedTable]) -> Result<()> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook};
     let xerr = |source| Error::Xlsx { path: path.to_path_buf(), source };
     let mut workbook = Workbook::new();

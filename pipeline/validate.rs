@@ -191,12 +191,11 @@ impl<'a> TableValidator<'a> {
             if spec.is_not_in_future && d > period_end {
                 reject(&mut problems, spec, Rule::NotInFuture);
             }
-            if let Some(before) = spec.not_before {
-                if let Value::Date(first) = values[before] {
-                    if d < first {
-                        reject(&mut problems, spec, Rule::NotBefore);
-                    }
-                }
+            if let Some(before) = spec.not_before
+                && let Value::Date(first) = values[before]
+                && d < first
+            {
+                reject(&mut problems, spec, Rule::NotBefore);
             }
             if let Some((lo, hi)) = spec.age_range {
                 if d > period_end {
@@ -223,27 +222,26 @@ impl<'a> TableValidator<'a> {
             }
         }
         for (i, spec) in self.schema.columns.iter().enumerate() {
-            if spec.is_unique {
-                if let Value::Text(id) = &values[i] {
-                    if self.seen[i].contains(&normalise(id)) {
-                        reject(&mut problems, spec, Rule::Unique);
-                    }
-                }
+            if spec.is_unique
+                && let Value::Text(id) = &values[i]
+                && self.seen[i].contains(&normalise(id))
+            {
+                reject(&mut problems, spec, Rule::Unique);
             }
         }
         if !problems.is_empty() {
             return Err(problems);
         }
         for (i, spec) in self.schema.columns.iter().enumerate() {
-            if let Value::Text(id) = &values[i] {
-                if spec.is_unique || self.indexed[i].is_some() {
-                    let id = normalise(id);
-                    if let Some(key) = &self.indexed[i] {
-                        index.ids.entry(key.clone()).or_default().insert(id.clone());
-                    }
-                    if spec.is_unique {
-                        self.seen[i].insert(id);
-                    }
+            if let Value::Text(id) = &values[i]
+                && (spec.is_unique || self.indexed[i].is_some())
+            {
+                let id = normalise(id);
+                if let Some(key) = &self.indexed[i] {
+                    index.ids.entry(key.clone()).or_default().insert(id.clone());
+                }
+                if spec.is_unique {
+                    self.seen[i].insert(id);
                 }
             }
         }

@@ -1,0 +1,376 @@
+//! `rni validate` and `rni prepare`: the boundary where raw returns become safe data.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use rni::synth::{SynthManifest, read_manifest};
+
+use crate::util::{read_tree, rni, rni_ok, temp};
+
+/// Synthesises messy returns and a key in `dir`; returns the manifest.
+fn messy_returns(dir: &Path, seed: &str) -> SynthManifest {
+    rni_ok(
+        dir,
+        &["synth", "--out", "returns", "--seed", seed, "--messy", "--young-people", "60", "--authorities", "3"],
+    );
+    rni_ok(dir, &["keygen", "--out", "k.key"]);
+    read_manifest(&dir.join("returns")).expect("manifest")
+}
+
+fn parquet_files(root: &Path) -> Vec<PathBuf> {
+    read_tree(root)
+        .into_iter()
+        .map(|(p, _)| root.join(p))
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect()
+}
+
+/// Every value of every Parquet file under `root`, printed as text.
+fn decoded_parquet(root: &Path) -> String {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = String::new();
+    for path in parquet_files(root) {
+        let file = std::fs::File::open(&path).expect("open parquet");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader");
+        let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+        out.push_str(&arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Raw identifying values of every young person in every return, CSV or workbook.
+#[derive(Default)]
+struct RawIdentifiers {
+    names: BTreeSet<String>,
+    ids: BTreeSet<String>,
+    upns: BTreeSet<String>,
+    postcodes: BTreeSet<String>,
+    dates_of_birth: BTreeSet<chrono::NaiveDate>,
+}
+
+fn raw_identifiers(root: &Path, manifest: &SynthManifest) -> RawIdentifiers {
+    use calamine::{Data, Reader, open_workbook_auto};
+    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schema = schemas.table("young_people").expect("yp");
+    let mut raw = RawIdentifiers::default();
+    let mut add = |column: &str, value: String, date: Option<chrono::NaiveDate>| {
+        let value = value.trim().to_string();
+        if value.is_empty() {
+            return;
+        }
+        match column {
+            "first_name" | "last_name" => {
+                raw.names.insert(value);
+            }
+            "child_id" => {
+                raw.ids.insert(value);
+            }
+            "upn" => {
+                raw.upns.insert(value);
+            }
+            "postcode" => {
+                raw.postcodes.insert(value);
+            }
+            "date_of_birth" => {
+                if let Some(d) = date.or_else(|| rni::validate::parse_date(&value)) {
+                    raw.dates_of_birth.insert(d);
+                }
+            }
+            _ => {}
+        }
+    };
+    for info in &manifest.returns {
+        if info.format == "csv" {
+            let path = root.join(&info.authority_code).join(&info.period).join("young_people.csv");
+            let (headers, rows) = crate::util::read_return_csv(&path, "young_people");
+            for row in rows {
+                for (h, v) in headers.iter().zip(row) {
+                    add(h, v, None);
+                }
+            }
+        } else {
+            let mut book = open_workbook_auto(root.join(&info.files[0])).expect("workbook");
+            let sheet = book.sheet_names().into_iter().find(|s| schema.matches_name(s)).expect("sheet");
+            let range = book.worksheet_range(&sheet).expect("range");
+            let headers: Vec<String> = range
+                .rows()
+                .next()
+                .expect("header")
+                .iter()
+                .map(|c| {
+                    schema.column_for_header(&c.to_string()).map(|i| schema.columns[i].name.clone()).unwrap_or_default()
+                })
+                .collect();
+            for row in range.rows().skip(1) {
+                for (h, cell) in headers.iter().zip(row) {
+                    let date = match cell {
+                        Data::DateTime(dt) => dt.as_datetime().map(|d| d.date()),
+                        _ => None,
+                    };
+                    add(h, cell.to_string(), date);
+                }
+            }
+        }
+    }
+    raw
+}
+
+fn words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .map(rni::scrub::fold)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+#[test]
+fn no_raw_identifier_reaches_any_output_or_message() {
+    let dir = temp();
+    let manifest = messy_returns(dir.path(), "11");
+    let out = rni(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "pkg"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let raw = raw_identifiers(&dir.path().join("returns"), &manifest);
+    assert!(raw.names.len() > 100 && raw.ids.len() > 100 && raw.upns.len() > 50, "the inputs hold identifiers");
+    assert!(raw.names.iter().any(|n| n == "Zoë") && raw.names.iter().any(|n| n == "O'Connor"));
+
+    let pkg = dir.path().join("pkg");
+    let mut corpus = decoded_parquet(&pkg);
+    assert!(corpus.contains("[PERSON:"), "notes were scrubbed, not dropped");
+    for (path, bytes) in read_tree(&pkg) {
+        if path.extension().is_some_and(|e| e != "parquet") {
+            corpus.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    corpus.push_str(&String::from_utf8_lossy(&out.stdout));
+    corpus.push_str(&String::from_utf8_lossy(&out.stderr));
+    let upper = corpus.to_uppercase();
+    let compact: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
+    for id in &raw.ids {
+        assert!(!upper.contains(&id.to_uppercase()), "a child id leaked");
+    }
+    for upn in &raw.upns {
+        assert!(!upper.contains(&upn.to_uppercase()), "a UPN leaked");
+    }
+    for pc in &raw.postcodes {
+        let pc: String = pc.to_uppercase().chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(!compact.contains(&pc), "a postcode leaked");
+    }
+    for dob in &raw.dates_of_birth {
+        for form in [dob.format("%Y-%m-%d").to_string(), dob.format("%d/%m/%Y").to_string()] {
+            assert!(!corpus.contains(&form), "a date of birth leaked");
+        }
+    }
+    let corpus_words = words(&corpus);
+    let mut leaked = Vec::new();
+    for name in &raw.names {
+        for part in name.split([' ', '-']) {
+            let key = rni::scrub::fold(part);
+            if key.chars().count() >= 2 && corpus_words.contains(&key) {
+                leaked.push(key);
+            }
+        }
+    }
+    assert!(leaked.is_empty(), "{} name(s) leaked (first: {:?})", leaked.len(), leaked.first().map(|k| k.len()));
+}
+
+#[test]
+fn every_kind_of_mess_is_read_or_rejected_with_the_right_rule() {
+    let dir = temp();
+    let manifest = messy_returns(dir.path(), "12");
+    let out = rni(dir.path(), &["validate", "returns", "--report", "report.csv"]);
+    assert_eq!(out.status.code(), Some(1), "rejected rows make validate exit 1");
+    let mut reader = csv::Reader::from_path(dir.path().join("report.csv")).expect("report");
+    let reported: BTreeSet<(String, usize, String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (r[2].to_string(), r[4].parse().expect("row number"), r[5].to_string(), r[6].to_string())
+        })
+        .collect();
+    let planted: BTreeSet<(String, usize, String, String)> =
+        manifest.planted.iter().map(|p| (p.file.clone(), p.row, p.column.clone(), p.rule.clone())).collect();
+    assert!(!planted.is_empty());
+    assert_eq!(reported, planted, "exactly the planted rows are rejected, with file, row, column and rule");
+    // Nothing else is written by validate.
+    let files: Vec<_> =
+        read_tree(dir.path()).into_iter().map(|(p, _)| p).filter(|p| !p.starts_with("returns")).collect();
+    assert_eq!(files, vec![PathBuf::from("k.key"), PathBuf::from("report.csv")]);
+}
+
+#[test]
+fn validate_exits_zero_on_clean_returns() {
+    let dir = temp();
+    rni_ok(dir.path(), &["synth", "--out", "returns", "--young-people", "30", "--authorities", "1"]);
+    let out = rni(dir.path(), &["validate", "returns/E09000017/2025Q2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("young_people"));
+}
+
+#[test]
+fn prepare_records_encodings_and_is_byte_identical_with_the_same_key() {
+    let dir = temp();
+    let manifest = messy_returns(dir.path(), "13");
+    rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "one"]);
+    rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "two"]);
+    let one: Vec<_> = read_tree(&dir.path().join("one")).into_iter().filter(|(p, _)| p.starts_with("tables")).collect();
+    let two: Vec<_> = read_tree(&dir.path().join("two")).into_iter().filter(|(p, _)| p.starts_with("tables")).collect();
+    assert_eq!(one.len(), manifest.returns.len() * 7, "one file per table and return");
+    assert!(one == two, "same input and key give byte-identical Parquet");
+
+    let text = std::fs::read_to_string(dir.path().join("one/MANIFEST.json")).expect("manifest");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["key_id"].as_str().map(str::len), Some(16));
+    let inputs = json["inputs"].as_array().expect("inputs");
+    for info in &manifest.returns {
+        let input = inputs
+            .iter()
+            .find(|i| {
+                i["authority_code"] == info.authority_code.as_str()
+                    && i["period"] == info.period.as_str()
+                    && i["table"] == "young_people"
+            })
+            .expect("input recorded");
+        let expected = if info.format == "xlsx" { "xlsx" } else { info.encoding.as_str() };
+        assert_eq!(input["encoding"], expected, "{}/{}", info.authority_code, info.period);
+        assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
+        let read = input["rows_read"].as_u64().expect("read");
+        assert_eq!(read, input["rows_accepted"].as_u64().expect("acc") + input["rows_rejected"].as_u64().expect("rej"));
+    }
+
+    // Another key gives other pseudonyms.
+    rni_ok(dir.path(), &["keygen", "--out", "other.key"]);
+    rni_ok(dir.path(), &["prepare", "--key-file", "other.key", "returns", "--out", "three"]);
+    let three: Vec<_> =
+        read_tree(&dir.path().join("three")).into_iter().filter(|(p, _)| p.starts_with("tables")).collect();
+    assert_ne!(one, three);
+}
+
+#[test]
+fn parquet_reads_back_in_datafusion_with_the_documented_schema() {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+    let dir = temp();
+    messy_returns(dir.path(), "14");
+    rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "pkg"]);
+    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let config = SessionConfig::new().set_bool("datafusion.execution.parquet.schema_force_view_types", false);
+        let ctx = SessionContext::new_with_config(config);
+        for table in &schemas.tables {
+            let path = dir.path().join("pkg/tables").join(&table.name);
+            let options = ParquetReadOptions::default()
+                .table_partition_cols(vec![("authority_code".into(), DataType::Utf8), ("period".into(), DataType::Utf8)]);
+            ctx.register_parquet(&table.name, path.to_string_lossy().as_ref(), options).await.expect("register");
+            let df = ctx.sql(&format!("select * from {}", table.name)).await.expect("sql");
+            let batches = df.collect().await.expect("collect");
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            assert!(rows > 0, "{} has rows", table.name);
+            let schema = batches[0].schema();
+            let mut expected: Vec<(String, DataType)> =
+                table.outputs.iter().map(|o| (o.name.clone(), o.data_type.clone())).collect();
+            expected.push(("authority_code".into(), DataType::Utf8));
+            expected.push(("period".into(), DataType::Utf8));
+            let actual: Vec<(String, DataType)> =
+                schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+            assert_eq!(actual, expected, "{}", table.name);
+        }
+        let df = ctx
+            .sql("select count(distinct person_id) as n, min(length(person_id)) as l from young_people where authority_code = 'E09000017'")
+            .await
+            .expect("sql");
+        let batches = df.collect().await.expect("collect");
+        let text = arrow::util::pretty::pretty_format_batches(&batches).expect("fmt").to_string();
+        assert!(text.contains("| 32 |"), "pseudonyms are 32 hex characters: {text}");
+    });
+}
+
+#[test]
+fn prepare_refuses_a_missing_short_or_malformed_key_and_writes_nothing() {
+    let dir = temp();
+    rni_ok(
+        dir.path(),
+        &["synth", "--out", "returns", "--young-people", "20", "--authorities", "1", "--periods", "2025Q1"],
+    );
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        ("short", Some("ab".repeat(16))),
+        ("malformed", Some("zq".repeat(32))),
+        ("empty", Some(String::new())),
+    ];
+    for (name, content) in cases {
+        let out_dir = format!("pkg-{name}");
+        let mut args = vec!["prepare", "returns", "--out", out_dir.as_str()];
+        let key_path = format!("{name}.key");
+        if let Some(content) = &content {
+            std::fs::write(dir.path().join(&key_path), content).expect("write key");
+            args.extend_from_slice(&["--key-file", key_path.as_str()]);
+        }
+        let out = rni(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{name}: exit 2");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("key"), "{name}: says it is about the key: {stderr}");
+        if let Some(content) = &content
+            && !content.is_empty()
+        {
+            assert!(!stderr.contains(content.as_str()), "{name}: never echoes the key");
+        }
+        assert!(!dir.path().join(&out_dir).exists(), "{name}: nothing written");
+    }
+    // The environment variable works when the flag is absent.
+    rni_ok(dir.path(), &["keygen", "--out", "good.key"]);
+    let out = std::process::Command::new(crate::util::rni_path())
+        .args(["prepare", "returns", "--out", "pkg-env"])
+        .current_dir(dir.path())
+        .env("RNI_KEY_FILE", dir.path().join("good.key"))
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("pkg-env/MANIFEST.json").exists());
+}
+
+#[test]
+#[allow(clippy::print_stdout)] // the measured recall is part of the test's output
+fn scrubbing_recall_on_synthetic_notes() {
+    let (people, notes) = rni::synth::sample_notes(5, 300, 1500);
+    let key = rni::keys::example_key();
+    let pseudonymiser = rni::keys::Pseudonymiser::new(&key);
+    let tokens: Vec<(String, String, String)> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (f, l))| {
+            let id = pseudonymiser.pseudonym(rni::schema::IdKind::Person, "E09000017", &format!("C{i}"));
+            (rni::scrub::person_token(&id), f.clone(), l.clone())
+        })
+        .collect();
+    let scrubber = rni::scrub::Scrubber::new(&tokens);
+    let (mut in_total, mut in_missed, mut out_total, mut out_missed) = (0, 0, 0, 0);
+    for note in &notes {
+        let scrubbed = words(&scrubber.scrub(&note.text));
+        for name in &note.names_in_return {
+            in_total += 1;
+            if scrubbed.contains(&rni::scrub::fold(name)) {
+                in_missed += 1;
+            }
+        }
+        for name in &note.names_outside {
+            out_total += 1;
+            if scrubbed.contains(&rni::scrub::fold(name)) {
+                out_missed += 1;
+            }
+        }
+    }
+    let recall_outside = 100.0 * (out_total - out_missed) as f64 / out_total as f64;
+    println!(
+        "scrubbing recall over {} notes: young people in the return {}/{} found; other names {:.2}% ({} of {})",
+        notes.len(),
+        in_total - in_missed,
+        in_total,
+        recall_outside,
+        out_total - out_missed,
+        out_total
+    );
+    assert!(notes.len() >= 1000);
+    assert_eq!(in_missed, 0, "every name of a young person in the return is removed");
+    assert!(recall_outside >= 95.0, "recall for names outside the return is {recall_outside:.2}%");
+}
