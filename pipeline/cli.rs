@@ -39,6 +39,53 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Pseudonymise one authority's returns into a Parquet package (at source; raw data stays).
     Prepare(PrepareArgs),
+    /// The nightly job: prepare what changed, run every query, control disclosure, publish atomically.
+    Build(BuildArgs),
+    /// Run SQL, or a file from queries/, against a warehouse.
+    Query(QueryArgs),
+}
+
+/// `rni build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Folder of returns: `<authority_code>/<period>/…`.
+    #[arg(long)]
+    pub returns: PathBuf,
+    /// The warehouse to publish (replaced atomically; `<out>.lock` guards it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Project key file (made by `rni keygen`); if absent, the file named by RNI_KEY_FILE.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Fail, publishing nothing, when any row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Disclosure policy file (default: the built-in policy/disclosure.toml).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+/// Output format of `rni query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per row, one per line.
+    Json,
+}
+
+/// `rni query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// A warehouse written by `rni build` (or a package written by `rni prepare`).
+    pub warehouse: PathBuf,
+    /// SQL text, or the path of a `.sql` file (e.g. queries/episodes_started.sql).
+    pub sql: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
 }
 
 /// `rni validate`.

@@ -88,6 +88,24 @@ pub enum Error {
         message: String,
     },
 
+    /// A query failed: names the query (file or command line) and DataFusion's reason.
+    #[error("query {origin}: {source}")]
+    Query {
+        /// The query file, or `command line`.
+        origin: String,
+        /// DataFusion's error (it names the line and column of a syntax error).
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+
+    /// Another build holds the warehouse's lock.
+    #[error("{0}")]
+    Locked(String),
+
+    /// The build found problems and published nothing.
+    #[error("{0}")]
+    Failed(String),
+
     /// A committed generated file is out of date.
     #[error("{0}")]
     Stale(String),
@@ -104,7 +122,7 @@ impl Error {
     /// (usage, configuration, key), 1 when it ran and found something the user must act on.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Stale(_) => 1,
+            Error::Stale(_) | Error::Locked(_) | Error::Failed(_) | Error::Query { .. } | Error::Parquet { .. } => 1,
             _ => 2,
         }
     }

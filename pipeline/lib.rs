@@ -26,19 +26,23 @@
 
 pub mod cli;
 pub mod dictionary;
+pub mod disclosure;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 pub mod parquet_out;
 pub mod period;
 pub mod prepare;
 pub mod pseudonymise;
 pub mod read;
 pub mod reference;
+pub mod report;
 pub mod schema;
 pub mod scrub;
 pub mod synth;
 pub mod term;
 pub mod validate;
+pub mod warehouse;
 
 use std::path::Path;
 
@@ -89,12 +93,27 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => {
             let schemas = Schemas::builtin()?;
             let report = prepare::run_all(&args.returns, &schemas, prepare::Mode::Validate)?;
-            prepare::write_rejections(&args.report, &report)?;
+            prepare::write_rejections(&args.report, &report.returns)?;
             term::out(&prepare::summary(&report));
             let rejected: usize = report.returns.iter().map(|r| r.rejected.len()).sum();
             tracing::info!(problems = rejected, "problem report written to {}", args.report.display());
             Ok(if report.has_problems() { 1 } else { 0 })
         }
+        Command::Build(args) => {
+            let key = keys::ProjectKey::from_flag_or_env(args.key_file.as_deref())?;
+            let pseudonymiser = keys::Pseudonymiser::new(&key);
+            drop(key);
+            let options = warehouse::BuildOptions {
+                returns: args.returns.clone(),
+                out: args.out.clone(),
+                policy: disclosure::Policy::load(args.policy.as_deref())?,
+                is_strict: args.strict,
+            };
+            let report = warehouse::build(&options, &pseudonymiser, &Schemas::builtin()?)?;
+            log_build_summary(&report, &args.out);
+            Ok(0)
+        }
+        Command::Query(args) => query_command(&args),
         Command::Prepare(args) => {
             // The key is checked before anything is read or written.
             let key = keys::ProjectKey::from_flag_or_env(args.key_file.as_deref())?;
@@ -104,7 +123,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             std::fs::create_dir_all(&args.out).map_err(Error::io("cannot create", &args.out))?;
             let mode = prepare::Mode::Prepare { pseudonymiser: &pseudonymiser, out: &args.out };
             let report = prepare::run_all(&args.returns, &schemas, mode)?;
-            prepare::write_rejections(&args.out.join("restricted").join("rejected_rows.csv"), &report)?;
+            prepare::write_rejections(&args.out.join("restricted").join("rejected_rows.csv"), &report.returns)?;
             prepare::write_package_manifest(&args.out, &schemas, pseudonymiser.key_id(), &report)?;
             term::out(&prepare::summary(&report));
             tracing::info!(key_id = pseudonymiser.key_id(), "package written to {}", args.out.display());
@@ -133,6 +152,128 @@ fn dictionary_command(out: &Path, is_check: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// The demo's headline table: the latest quarter, per authority and programme-wide.
+fn headline_table(rows: &[metrics::MetricRow]) -> String {
+    let latest = rows
+        .iter()
+        .filter(|r| r.metric == "young_people_reached")
+        .map(|r| r.period.clone())
+        .max()
+        .unwrap_or_default();
+    let columns = [
+        ("young_people_reached", "reached"),
+        ("episodes_started", "episodes"),
+        ("contexts_assessed", "contexts"),
+        ("pct_contextual_assessment", "% ctx assess"),
+        ("pct_context_safety_plan", "% CS plan"),
+        ("pct_child_protection_plan", "% CP plan"),
+    ];
+    let mut codes: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r.metric == "young_people_reached" && r.period == latest)
+        .map(|r| (r.authority_code.clone(), r.authority_name.clone()))
+        .collect();
+    codes.sort_by_key(|(c, _)| (c == "ALL", c.clone()));
+    let mut lines = vec![format!("\nheadline metrics, {latest} (disclosure-controlled; c = suppressed):")];
+    let mut header = format!("{:<28}", "authority");
+    for (_, label) in columns {
+        header.push_str(&format!("{label:>13}"));
+    }
+    lines.push(header);
+    for (code, name) in codes {
+        let mut line = format!("{:<28}", name.chars().take(27).collect::<String>());
+        for (metric, _) in columns {
+            let cell = rows
+                .iter()
+                .find(|r| r.metric == metric && r.authority_code == code && r.period == latest && r.breakdown.is_empty())
+                .map(|r| match (r.status.as_str(), r.value) {
+                    ("", Some(v)) if v.fract() == 0.0 => format!("{v:.0}"),
+                    ("", Some(v)) => format!("{v:.1}"),
+                    (s, _) => s.to_string(),
+                })
+                .unwrap_or_else(|| "-".into());
+            line.push_str(&format!("{cell:>13}"));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+fn log_build_summary(report: &warehouse::BuildReport, out: &Path) {
+    let m = &report.manifest;
+    for a in &m.authorities {
+        let accepted: usize = a.inputs.iter().map(|i| i.rows_accepted).sum();
+        tracing::info!(
+            authority = %a.authority_code,
+            prepared = a.prepared,
+            rows_accepted = accepted,
+            rows_rejected = a.rows_rejected,
+            "authority"
+        );
+    }
+    let prepared = m.authorities.iter().filter(|a| a.prepared).count();
+    tracing::info!(
+        authorities_prepared = prepared,
+        authorities_unchanged = m.authorities.len() - prepared,
+        metric_rows = m.metric_rows,
+        seconds = (report.seconds * 100.0).round() / 100.0,
+        "warehouse published at {}",
+        out.display()
+    );
+}
+
+fn query_command(args: &cli::QueryArgs) -> Result<u8> {
+    let (sql, origin) = if args.sql.trim_end().ends_with(".sql") && Path::new(args.sql.trim()).is_file() {
+        let path = Path::new(args.sql.trim());
+        (std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?, path.display().to_string())
+    } else {
+        (args.sql.clone(), "from the command line".to_string())
+    };
+    if !args.warehouse.join("tables").is_dir() && !args.warehouse.join("MANIFEST.json").is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a warehouse or package (no tables/ or MANIFEST.json)",
+            args.warehouse.display()
+        )));
+    }
+    let schemas = Schemas::builtin()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the query engine", &args.warehouse))?;
+    let batches = runtime.block_on(async {
+        let ctx = metrics::open(&args.warehouse, &schemas).await?;
+        metrics::run_sql(&ctx, &sql, &origin).await
+    })?;
+    let text = match args.format {
+        cli::QueryFormat::Table => arrow::util::pretty::pretty_format_batches(&batches)
+            .map(|t| t.to_string())
+            .map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?,
+        cli::QueryFormat::Csv => {
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
+                for b in &batches {
+                    w.write(b).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?;
+                }
+            }
+            String::from_utf8_lossy(&buf).trim_end().to_string()
+        }
+        cli::QueryFormat::Json => {
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::json::LineDelimitedWriter::new(&mut buf);
+                for b in &batches {
+                    w.write(b).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?;
+                }
+                w.finish().map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?;
+            }
+            String::from_utf8_lossy(&buf).trim_end().to_string()
+        }
+    };
+    term::out(&text);
+    Ok(0)
+}
+
 fn demo(args: &cli::DemoArgs) -> Result<u8> {
     let returns = args.out.join("returns");
     // Only an earlier demo's returns are replaced; anything else is left alone.
@@ -157,13 +298,44 @@ fn demo(args: &cli::DemoArgs) -> Result<u8> {
     };
     let report = synth::synthesise(&options, &schemas)?;
     term::out(&format!(
-        "rni demo: synthesised {} messy returns ({} files, {} rows, {} deliberately bad rows) for {}",
+        "rni demo: synthesised {} messy returns ({} files, {} rows, {} of them deliberately bad) for {}",
         report.returns,
         report.files,
         report.rows,
         report.planted,
         report.authority_codes.join(", ")
     ));
-    term::out(&format!("returns: {}", returns.display()));
+    // A throw-away key: the demo's warehouse is rebuilt from scratch every time.
+    let warehouse_dir = args.out.join("warehouse");
+    if warehouse_dir.exists() {
+        match warehouse::read_manifest(&warehouse_dir) {
+            Ok(Some(_)) => std::fs::remove_dir_all(&warehouse_dir).map_err(Error::io("cannot replace", &warehouse_dir))?,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{} exists and is not a warehouse made by `rni demo`; choose another --out",
+                    warehouse_dir.display()
+                )));
+            }
+        }
+    }
+    let key = keys::ProjectKey::generate()?;
+    let pseudonymiser = keys::Pseudonymiser::new(&key);
+    drop(key);
+    let options = warehouse::BuildOptions {
+        returns: returns.clone(),
+        out: warehouse_dir.clone(),
+        policy: disclosure::Policy::load(None)?,
+        is_strict: false,
+    };
+    let built = warehouse::build(&options, &pseudonymiser, &schemas)?;
+    log_build_summary(&built, &warehouse_dir);
+    term::out(&headline_table(&built.published));
+    let rejected: usize = built.manifest.authorities.iter().map(|a| a.rows_rejected).sum();
+    term::out(&format!(
+        "\n{rejected} rows were rejected and reported (file, row, column, rule) under {}",
+        warehouse_dir.join("restricted").display()
+    ));
+    term::out(&format!("metrics: {}", warehouse_dir.join("metrics/metric_values.csv").display()));
+    term::out(&format!("report:  {}", warehouse_dir.join("report/index.html").display()));
     Ok(0)
 }

@@ -40,12 +40,12 @@ pub enum Mode<'a> {
 }
 
 /// One table of one return, as read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputReport {
     /// File, relative to the folder given.
     pub path: String,
     /// Sheet, for workbooks.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
     /// Table.
     pub table: String,
@@ -64,18 +64,20 @@ pub struct InputReport {
     /// Rows left out.
     pub rows_rejected: usize,
     /// Rejected rows by rule (a row may break several).
+    #[serde(default)]
     pub rejected_by_rule: BTreeMap<String, usize>,
     /// Postcodes that were not valid (district left empty).
     pub postcodes_malformed: usize,
     /// Notes about the header (unknown or repeated columns, by position).
+    #[serde(default)]
     pub notes: Vec<String>,
     /// Why the table stopped, when it did. No output is written for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// One file written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct OutputReport {
     /// Path relative to the package.
     pub path: String,
@@ -310,6 +312,16 @@ fn names_in_return(
     }
 }
 
+/// One scrubber per authority. Notes in one quarter mention young people
+/// from another, so each knows the names in all of that authority's returns.
+pub fn scrubbers_for(returns: &[ReturnDir], schemas: &Schemas, pseudonymiser: &Pseudonymiser) -> BTreeMap<String, Scrubber> {
+    let mut names: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for ret in returns {
+        names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
+    }
+    names.into_iter().map(|(code, people)| (code, Scrubber::new(&people))).collect()
+}
+
 /// What `prepare` or `validate` did over every return.
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
@@ -337,18 +349,10 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
     let returns = discover_returns(root, schemas)?;
     let bar = crate::term::progress(returns.len() as u64, "returns");
     let mut report = RunReport::default();
-    // Notes in one quarter mention young people from another: the scrubber of
-    // each authority knows the names in all of that authority's returns.
-    let mut scrubbers: BTreeMap<String, Scrubber> = BTreeMap::new();
-    if let Mode::Prepare { pseudonymiser, .. } = mode {
-        let mut names: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
-        for ret in &returns {
-            names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
-        }
-        for (code, people) in names {
-            scrubbers.insert(code, Scrubber::new(&people));
-        }
-    }
+    let scrubbers = match mode {
+        Mode::Prepare { pseudonymiser, .. } => scrubbers_for(&returns, schemas, pseudonymiser),
+        Mode::Validate => BTreeMap::new(),
+    };
     for ret in &returns {
         let r = process_return(ret, schemas, mode, root, scrubbers.get(&ret.authority_code))?;
         tracing::info!(
@@ -367,7 +371,7 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
 }
 
 /// Writes the rejected-row report: file, row, column, rule and what to check; never a value.
-pub fn write_rejections(path: &Path, report: &RunReport) -> Result<()> {
+pub fn write_rejections<'a>(path: &Path, returns: impl IntoIterator<Item = &'a ReturnReport>) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
     }
@@ -375,7 +379,7 @@ pub fn write_rejections(path: &Path, report: &RunReport) -> Result<()> {
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     w.write_record(["authority_code", "period", "file", "table", "row", "column", "rule", "explanation"])
         .map_err(io)?;
-    for r in report.returns.iter().flat_map(|r| &r.rejected) {
+    for r in returns.into_iter().flat_map(|r| &r.rejected) {
         w.write_record([
             r.authority_code.as_str(),
             r.period.as_str(),
