@@ -92,7 +92,7 @@ fn suppress(row: &mut MetricRow) {
 
 /// Applies the policy to exact rows; returns the rows to publish.
 pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
-    let mut out: Vec<MetricRow> = rows.iter().cloned().collect();
+    let mut out: Vec<MetricRow> = rows.to_vec();
     for row in &mut out {
         match row.kind {
             MetricKind::Reference | MetricKind::Level => {}
@@ -211,7 +211,8 @@ mod tests {
     #[test]
     fn one_suppressed_cell_brings_down_the_next_smallest() {
         // total 20 = A 3 + B 7 + C 10: A is suppressed, so B must go too, or A = 20 - 7 - 10.
-        let rows = vec![row("m", "E1", "", 20), row("m", "E1", "A", 3), row("m", "E1", "B", 7), row("m", "E1", "C", 10)];
+        let rows =
+            vec![row("m", "E1", "", 20), row("m", "E1", "A", 3), row("m", "E1", "B", 7), row("m", "E1", "C", 10)];
         let out = apply(&rows, &policy());
         let status: Vec<&str> = out.iter().map(|r| r.status.as_str()).collect();
         assert_eq!(status, vec!["", "c", "c", ""]);

@@ -154,12 +154,8 @@ fn dictionary_command(out: &Path, is_check: bool) -> Result<u8> {
 
 /// The demo's headline table: the latest quarter, per authority and programme-wide.
 fn headline_table(rows: &[metrics::MetricRow]) -> String {
-    let latest = rows
-        .iter()
-        .filter(|r| r.metric == "young_people_reached")
-        .map(|r| r.period.clone())
-        .max()
-        .unwrap_or_default();
+    let latest =
+        rows.iter().filter(|r| r.metric == "young_people_reached").map(|r| r.period.clone()).max().unwrap_or_default();
     let columns = [
         ("young_people_reached", "reached"),
         ("episodes_started", "episodes"),
@@ -185,7 +181,9 @@ fn headline_table(rows: &[metrics::MetricRow]) -> String {
         for (metric, _) in columns {
             let cell = rows
                 .iter()
-                .find(|r| r.metric == metric && r.authority_code == code && r.period == latest && r.breakdown.is_empty())
+                .find(|r| {
+                    r.metric == metric && r.authority_code == code && r.period == latest && r.breakdown.is_empty()
+                })
                 .map(|r| match (r.status.as_str(), r.value) {
                     ("", Some(v)) if v.fract() == 0.0 => format!("{v:.0}"),
                     ("", Some(v)) => format!("{v:.1}"),
@@ -202,19 +200,21 @@ fn headline_table(rows: &[metrics::MetricRow]) -> String {
 fn log_build_summary(report: &warehouse::BuildReport, out: &Path) {
     let m = &report.manifest;
     for a in &m.authorities {
-        let accepted: usize = a.inputs.iter().map(|i| i.rows_accepted).sum();
+        let accepted: usize = a.inputs().map(|i| i.rows_accepted).sum();
         tracing::info!(
             authority = %a.authority_code,
-            prepared = a.prepared,
+            returns_prepared = a.returns.iter().filter(|r| r.prepared).count(),
+            returns_unchanged = a.returns.iter().filter(|r| !r.prepared).count(),
             rows_accepted = accepted,
-            rows_rejected = a.rows_rejected,
+            rows_rejected = a.rows_rejected(),
             "authority"
         );
     }
-    let prepared = m.authorities.iter().filter(|a| a.prepared).count();
+    let all: Vec<&warehouse::ReturnEntry> = m.authorities.iter().flat_map(|a| &a.returns).collect();
+    let prepared = all.iter().filter(|r| r.prepared).count();
     tracing::info!(
-        authorities_prepared = prepared,
-        authorities_unchanged = m.authorities.len() - prepared,
+        returns_prepared = prepared,
+        returns_unchanged = all.len() - prepared,
         metric_rows = m.metric_rows,
         seconds = (report.seconds * 100.0).round() / 100.0,
         "warehouse published at {}",
@@ -309,7 +309,9 @@ fn demo(args: &cli::DemoArgs) -> Result<u8> {
     let warehouse_dir = args.out.join("warehouse");
     if warehouse_dir.exists() {
         match warehouse::read_manifest(&warehouse_dir) {
-            Ok(Some(_)) => std::fs::remove_dir_all(&warehouse_dir).map_err(Error::io("cannot replace", &warehouse_dir))?,
+            Ok(Some(_)) => {
+                std::fs::remove_dir_all(&warehouse_dir).map_err(Error::io("cannot replace", &warehouse_dir))?
+            }
             _ => {
                 return Err(Error::Usage(format!(
                     "{} exists and is not a warehouse made by `rni demo`; choose another --out",
@@ -330,7 +332,7 @@ fn demo(args: &cli::DemoArgs) -> Result<u8> {
     let built = warehouse::build(&options, &pseudonymiser, &schemas)?;
     log_build_summary(&built, &warehouse_dir);
     term::out(&headline_table(&built.published));
-    let rejected: usize = built.manifest.authorities.iter().map(|a| a.rows_rejected).sum();
+    let rejected: usize = built.manifest.authorities.iter().map(warehouse::AuthorityEntry::rows_rejected).sum();
     term::out(&format!(
         "\n{rejected} rows were rejected and reported (file, row, column, rule) under {}",
         warehouse_dir.join("restricted").display()

@@ -19,9 +19,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
-};
+use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
@@ -179,12 +177,14 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
     let ctx = SessionContext::new_with_config(config);
-    let partition_cols = || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
+    let partition_cols =
+        || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
     for table in &schemas.tables {
         let dir = warehouse.join("tables").join(&table.name);
         let has_files = dir.is_dir();
         if has_files {
-            let options = ParquetReadOptions::default().schema(&table.arrow_schema).table_partition_cols(partition_cols());
+            let options =
+                ParquetReadOptions::default().schema(&table.arrow_schema).table_partition_cols(partition_cols());
             ctx.register_parquet(&table.name, &format!("{}/", dir.display()), options)
                 .await
                 .map_err(query_error(&table.name))?;
@@ -219,7 +219,12 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
     ]));
     let periods = mem_table(
         schema,
-        vec![text(codes_col), text(periods_col), Arc::new(Date32Array::from(starts)), Arc::new(Date32Array::from(ends))],
+        vec![
+            text(codes_col),
+            text(periods_col),
+            Arc::new(Date32Array::from(starts)),
+            Arc::new(Date32Array::from(ends)),
+        ],
     )?;
     ctx.register_table("periods", periods).map_err(query_error("periods"))?;
     register_codes(&ctx, schemas)?;
@@ -338,9 +343,8 @@ pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
         let kind = MetricKind::parse(sql, &origin)?;
         for batch in run_sql(ctx, sql, &origin).await? {
             let need = |name: &str, t: &DataType| -> Result<ArrayRef> {
-                column_as(&batch, name, t, &origin)?.ok_or_else(|| {
-                    Error::Usage(format!("query {origin}: the result has no column `{name}`"))
-                })
+                column_as(&batch, name, t, &origin)?
+                    .ok_or_else(|| Error::Usage(format!("query {origin}: the result has no column `{name}`")))
             };
             let authority = need("authority_code", &DataType::Utf8)?;
             let period = need("period", &DataType::Utf8)?;
@@ -377,7 +381,12 @@ pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
         }
     }
     rows.sort_by(|a, b| {
-        (&a.metric, &a.authority_code, &a.period, &a.breakdown).cmp(&(&b.metric, &b.authority_code, &b.period, &b.breakdown))
+        (&a.metric, &a.authority_code, &a.period, &a.breakdown).cmp(&(
+            &b.metric,
+            &b.authority_code,
+            &b.period,
+            &b.breakdown,
+        ))
     });
     Ok(rows)
 }
@@ -421,8 +430,18 @@ pub fn to_batch(rows: &[MetricRow]) -> Result<RecordBatch> {
 pub fn write_csv(path: &Path, rows: &[MetricRow]) -> Result<()> {
     let io = |e: csv::Error| Error::Io { action: "cannot write", path: path.to_path_buf(), source: e.into() };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
-    w.write_record(["metric", "authority_code", "authority_name", "period", "breakdown", "numerator", "denominator", "value", "status"])
-        .map_err(io)?;
+    w.write_record([
+        "metric",
+        "authority_code",
+        "authority_name",
+        "period",
+        "breakdown",
+        "numerator",
+        "denominator",
+        "value",
+        "status",
+    ])
+    .map_err(io)?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
         w.write_record([

@@ -312,14 +312,34 @@ fn names_in_return(
     }
 }
 
-/// One scrubber per authority. Notes in one quarter mention young people
-/// from another, so each knows the names in all of that authority's returns.
-pub fn scrubbers_for(returns: &[ReturnDir], schemas: &Schemas, pseudonymiser: &Pseudonymiser) -> BTreeMap<String, Scrubber> {
+/// Names of the young people in every return given, by authority: (token, first name, last name).
+pub fn names_by_authority(
+    returns: &[ReturnDir],
+    schemas: &Schemas,
+    pseudonymiser: &Pseudonymiser,
+) -> BTreeMap<String, Vec<(String, String, String)>> {
     let mut names: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
     for ret in returns {
         names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
     }
-    names.into_iter().map(|(code, people)| (code, Scrubber::new(&people))).collect()
+    for people in names.values_mut() {
+        people.sort();
+        people.dedup();
+    }
+    names
+}
+
+/// One scrubber per authority. Notes in one quarter mention young people
+/// from another, so each knows the names in all of that authority's returns.
+pub fn scrubbers_for(
+    returns: &[ReturnDir],
+    schemas: &Schemas,
+    pseudonymiser: &Pseudonymiser,
+) -> BTreeMap<String, Scrubber> {
+    names_by_authority(returns, schemas, pseudonymiser)
+        .into_iter()
+        .map(|(code, people)| (code, Scrubber::new(&people)))
+        .collect()
 }
 
 /// What `prepare` or `validate` did over every return.

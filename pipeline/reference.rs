@@ -94,11 +94,7 @@ fn column(headers: &csv::StringRecord, name: &str, file: &'static str) -> Result
 }
 
 /// Area key of a row: England for national rows, else the current code of its old LA number.
-fn area_code(
-    level: &str,
-    old: &str,
-    current: &std::collections::HashMap<String, String>,
-) -> Option<String> {
+fn area_code(level: &str, old: &str, current: &std::collections::HashMap<String, String>) -> Option<String> {
     match level {
         "National" => Some(ENGLAND.to_string()),
         "Local authority" => current.get(old).cloned(),

@@ -71,7 +71,13 @@ fn bar_chart(title: &str, items: &[(String, &MetricRow)]) -> String {
     );
     for (i, (label, row)) in items.iter().enumerate() {
         let y = 30.0 + bar_h * i as f64;
-        let _ = write!(svg, r#"<text x="{}" y="{}" text-anchor="end" class="cl">{}</text>"#, label_w - 8.0, y + 15.0, escape(label));
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end" class="cl">{}</text>"#,
+            label_w - 8.0,
+            y + 15.0,
+            escape(label)
+        );
         match (row.status.as_str(), row.value) {
             ("", Some(v)) => {
                 let w = (width - label_w - 60.0) * v / max;
@@ -89,7 +95,13 @@ fn bar_chart(title: &str, items: &[(String, &MetricRow)]) -> String {
                 );
             }
             _ => {
-                let _ = write!(svg, r#"<text x="{}" y="{}" class="cv sym">{}</text>"#, label_w + 4.0, y + 15.0, escape(&shown(Some(row))));
+                let _ = write!(
+                    svg,
+                    r#"<text x="{}" y="{}" class="cv sym">{}</text>"#,
+                    label_w + 4.0,
+                    y + 15.0,
+                    escape(&shown(Some(row)))
+                );
             }
         }
     }
@@ -104,18 +116,31 @@ fn line_chart(title: &str, periods: &[String], series: &[(String, Vec<Option<f64
     let max = series.iter().flat_map(|(_, v)| v.iter().flatten()).fold(0.0_f64, |a, &b| a.max(b)).max(1.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
-    let x = |i: usize| left + if periods.len() > 1 { plot_w * i as f64 / (periods.len() - 1) as f64 } else { plot_w / 2.0 };
+    let x =
+        |i: usize| left + if periods.len() > 1 { plot_w * i as f64 / (periods.len() - 1) as f64 } else { plot_w / 2.0 };
     let y = |v: f64| top + plot_h * (1.0 - v / max);
     let mut svg = format!(
         r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text x="0" y="16" class="ct">{t}</text>"#,
         t = escape(title)
     );
-    let _ = write!(svg, r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#888"/>"##, top + plot_h, left + plot_w, top + plot_h);
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#888"/>"##,
+        top + plot_h,
+        left + plot_w,
+        top + plot_h
+    );
     let _ = write!(svg, r##"<line x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="#888"/>"##, top + plot_h);
     let _ = write!(svg, r#"<text x="{}" y="{}" text-anchor="end" class="cl">{max:.0}</text>"#, left - 4.0, top + 4.0);
     let _ = write!(svg, r#"<text x="{}" y="{}" text-anchor="end" class="cl">0</text>"#, left - 4.0, top + plot_h);
     for (i, p) in periods.iter().enumerate() {
-        let _ = write!(svg, r#"<text x="{:.1}" y="{}" text-anchor="middle" class="cl">{}</text>"#, x(i), height - 18.0, escape(p));
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle" class="cl">{}</text>"#,
+            x(i),
+            height - 18.0,
+            escape(p)
+        );
     }
     for (s, (label, values)) in series.iter().enumerate() {
         let colour = PALETTE[s % PALETTE.len()];
@@ -125,17 +150,36 @@ fn line_chart(title: &str, periods: &[String], series: &[(String, Vec<Option<f64
             match v {
                 Some(v) => {
                     let _ = write!(path, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v));
-                    let _ = write!(svg, r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{} {}: {v}</title></circle>"#, x(i), y(*v), escape(label), escape(&periods[i]));
+                    let _ = write!(
+                        svg,
+                        r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{} {}: {v}</title></circle>"#,
+                        x(i),
+                        y(*v),
+                        escape(label),
+                        escape(&periods[i])
+                    );
                     pen_down = true;
                 }
                 None => pen_down = false,
             }
         }
         if !path.is_empty() {
-            let _ = write!(svg, r#"<path class="line" d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#, path.trim());
+            let _ = write!(
+                svg,
+                r#"<path class="line" d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+                path.trim()
+            );
         }
         let ly = top + 14.0 * s as f64;
-        let _ = write!(svg, r#"<rect x="{}" y="{}" width="10" height="10" fill="{colour}"/><text x="{}" y="{}" class="cl">{}</text>"#, width - right + 10.0, ly, width - right + 24.0, ly + 9.0, escape(label));
+        let _ = write!(
+            svg,
+            r#"<rect x="{}" y="{}" width="10" height="10" fill="{colour}"/><text x="{}" y="{}" class="cl">{}</text>"#,
+            width - right + 10.0,
+            ly,
+            width - right + 24.0,
+            ly + 9.0,
+            escape(label)
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -144,15 +188,20 @@ fn line_chart(title: &str, periods: &[String], series: &[(String, Vec<Option<f64
 /// Renders the report from published rows and the manifest's authorities.
 pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
     let find = |metric: &str, code: &str, period: &str, breakdown: &str| {
-        rows.iter().find(|r| r.metric == metric && r.authority_code == code && r.period == period && r.breakdown == breakdown)
+        rows.iter()
+            .find(|r| r.metric == metric && r.authority_code == code && r.period == period && r.breakdown == breakdown)
     };
     let quarter_rows: Vec<&MetricRow> = rows.iter().filter(|r| r.metric == "young_people_reached").collect();
-    let periods: Vec<String> = quarter_rows.iter().map(|r| r.period.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let periods: Vec<String> =
+        quarter_rows.iter().map(|r| r.period.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let latest = periods.last().cloned().unwrap_or_default();
     let mut codes: Vec<String> = authorities.iter().map(|a| a.authority_code.clone()).collect();
     codes.sort();
     let name_of = |code: &str| {
-        rows.iter().find(|r| r.authority_code == code).map(|r| r.authority_name.clone()).unwrap_or_else(|| code.to_string())
+        rows.iter()
+            .find(|r| r.authority_code == code)
+            .map(|r| r.authority_name.clone())
+            .unwrap_or_else(|| code.to_string())
     };
     let mut with_all = codes.clone();
     with_all.push("ALL".into());
@@ -202,7 +251,10 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
 
     // Trajectories.
     html.push_str("<h2>Over time</h2>");
-    for (metric, label) in [("episodes_started", "Episodes started"), ("pct_context_safety_plan", "% of episodes with a context safety plan")] {
+    for (metric, label) in [
+        ("episodes_started", "Episodes started"),
+        ("pct_context_safety_plan", "% of episodes with a context safety plan"),
+    ] {
         let series: Vec<(String, Vec<Option<f64>>)> = codes
             .iter()
             .map(|c| (name_of(c), periods.iter().map(|p| find(metric, c, p, "").and_then(|r| r.value)).collect()))
@@ -213,7 +265,8 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
     }
 
     // Context: EFH factor rates beside statistical neighbours and England.
-    let years: BTreeSet<String> = rows.iter().filter(|r| r.metric == "efh_factor_rate").map(|r| r.period.clone()).collect();
+    let years: BTreeSet<String> =
+        rows.iter().filter(|r| r.metric == "efh_factor_rate").map(|r| r.period.clone()).collect();
     if let Some(year) = years.iter().next_back() {
         let factors: Vec<String> = rows
             .iter()
@@ -230,7 +283,11 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
             escape(year)
         );
         for code in &codes {
-            let _ = write!(html, "<h3>{}</h3><table><thead><tr><th>Factor</th><th>Authority</th><th>Neighbours (SN)</th><th>England</th></tr></thead><tbody>", escape(&name_of(code)));
+            let _ = write!(
+                html,
+                "<h3>{}</h3><table><thead><tr><th>Factor</th><th>Authority</th><th>Neighbours (SN)</th><th>England</th></tr></thead><tbody>",
+                escape(&name_of(code))
+            );
             for f in &factors {
                 let sn = format!("SN:{code}");
                 let _ = write!(
@@ -262,16 +319,16 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
     // Returns received.
     html.push_str("<h2>Returns received and data quality</h2><table><thead><tr><th>Authority</th><th>Quarters</th><th>Rows read</th><th>Accepted</th><th>Rejected</th><th>This build</th></tr></thead><tbody>");
     for a in authorities {
-        let quarters: BTreeSet<&str> = a.inputs.iter().map(|i| i.period.as_str()).collect();
-        let read: usize = a.inputs.iter().map(|i| i.rows_read).sum();
-        let accepted: usize = a.inputs.iter().map(|i| i.rows_accepted).sum();
+        let quarters: BTreeSet<&str> = a.returns.iter().map(|r| r.period.as_str()).collect();
+        let read: usize = a.inputs().map(|i| i.rows_read).sum();
+        let accepted: usize = a.inputs().map(|i| i.rows_accepted).sum();
         let _ = write!(
             html,
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{read}</td><td>{accepted}</td><td>{}</td><td>{}</td></tr>",
             escape(&name_of(&a.authority_code)),
             escape(&quarters.into_iter().collect::<Vec<_>>().join(", ")),
-            a.rows_rejected,
-            if a.prepared { "read" } else { "unchanged" }
+            a.rows_rejected(),
+            if a.was_prepared() { "read" } else { "unchanged" }
         );
     }
     html.push_str("</tbody></table>");
@@ -279,7 +336,12 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> String {
         *m.entry(r.metric.as_str()).or_insert(0) += 1;
         m
     });
-    let _ = write!(html, "<p class=\"foot\">{} published metric rows over {} metrics. Exact figures are kept only in the warehouse's restricted folder.</p>", rows.len(), by_metric.len());
+    let _ = write!(
+        html,
+        "<p class=\"foot\">{} published metric rows over {} metrics. Exact figures are kept only in the warehouse's restricted folder.</p>",
+        rows.len(),
+        by_metric.len()
+    );
     html.push_str("</main></body></html>\n");
     html
 }

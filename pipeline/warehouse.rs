@@ -6,13 +6,13 @@
 //! by swapping the staging folder with the warehouse in one atomic rename
 //! (`renameat2(RENAME_EXCHANGE)` on Linux; a plain rename for the first
 //! build). A build killed at any moment therefore leaves the previous
-//! warehouse whole, and readers never see half of one. It is incremental by
-//! authority: when every file of an authority's returns has the sha256 that
-//! the last manifest recorded (same key, schemas and tool), that authority's
-//! Parquet and reports are linked from the previous warehouse instead of
-//! being read again. (Authority, not return, is the unit because the scrubber
-//! of each return knows the names in all of its authority's returns.) A
-//! warehouse never mixes keys: a different key id is refused.
+//! warehouse whole, and readers never see half of one. It is incremental:
+//! a return whose files have the sha256 that the last manifest recorded (same
+//! key, schemas and tool) is linked from the previous warehouse instead of
+//! being read again. The scrubber of a return knows the names in all of its
+//! authority's returns, so when a changed return changes that list (a keyed
+//! digest in the manifest tells), every return of the authority is scrubbed
+//! again. A warehouse never mixes keys: a different key id is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -26,7 +26,7 @@ use crate::disclosure::{self, Policy};
 use crate::error::{Error, Result};
 use crate::keys::Pseudonymiser;
 use crate::metrics;
-use crate::prepare::{self, InputReport, Mode, OutputReport, ReturnReport};
+use crate::prepare::{self, InputReport, Mode, OutputReport};
 use crate::read::{ReturnDir, discover_returns, sha256_file};
 use crate::schema::Schemas;
 
@@ -43,19 +43,47 @@ pub struct BuildOptions {
     pub is_strict: bool,
 }
 
-/// One authority in the warehouse manifest.
+/// One return in the warehouse manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthorityEntry {
-    /// ONS code.
-    pub authority_code: String,
-    /// Whether this build read its returns (false: carried over unchanged).
+pub struct ReturnEntry {
+    /// Quarter.
+    pub period: String,
+    /// Whether this build read it (false: carried over unchanged from the last build).
     pub prepared: bool,
     /// Every table read, with its file's sha256 and row counts.
     pub inputs: Vec<InputReport>,
     /// Every Parquet file written for it.
     pub outputs: Vec<OutputReport>,
-    /// Rows rejected over all its returns.
+    /// Rows rejected.
     pub rows_rejected: usize,
+}
+
+/// One authority in the warehouse manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorityEntry {
+    /// ONS code.
+    pub authority_code: String,
+    /// Keyed digest of the young people's names the scrubber knew (no names are stored).
+    pub names_digest: String,
+    /// Its returns.
+    pub returns: Vec<ReturnEntry>,
+}
+
+impl AuthorityEntry {
+    /// Every table read over its returns.
+    pub fn inputs(&self) -> impl Iterator<Item = &InputReport> {
+        self.returns.iter().flat_map(|r| &r.inputs)
+    }
+
+    /// Rows rejected over its returns.
+    pub fn rows_rejected(&self) -> usize {
+        self.returns.iter().map(|r| r.rows_rejected).sum()
+    }
+
+    /// Whether this build read any of its returns.
+    pub fn was_prepared(&self) -> bool {
+        self.returns.iter().any(|r| r.prepared)
+    }
 }
 
 /// `MANIFEST.json` of a warehouse: written last, it marks a complete build.
@@ -168,17 +196,24 @@ fn staging_path(out: &Path) -> PathBuf {
     out.with_file_name(format!(".{name}.staging-{}", std::process::id()))
 }
 
-/// Files of each authority's returns with their sha256, as the manifest records them.
-fn current_inputs(returns: &[ReturnDir], base: &Path) -> Result<BTreeMap<String, BTreeSet<(String, String)>>> {
-    let mut out: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
-    for ret in returns {
-        let entry = out.entry(ret.authority_code.clone()).or_default();
-        for source in ret.tables.values() {
-            let rel = source.path.strip_prefix(base).unwrap_or(&source.path).to_string_lossy().replace('\\', "/");
-            entry.insert((rel, sha256_file(&source.path)?));
-        }
+/// Files of a return with their sha256, as the manifest records them.
+fn files_of(ret: &ReturnDir, base: &Path) -> Result<BTreeSet<(String, String)>> {
+    let mut out = BTreeSet::new();
+    for source in ret.tables.values() {
+        let rel = source.path.strip_prefix(base).unwrap_or(&source.path).to_string_lossy().replace('\\', "/");
+        out.insert((rel, sha256_file(&source.path)?));
     }
     Ok(out)
+}
+
+fn names_digest(pseudonymiser: &Pseudonymiser, people: &[(String, String, String)]) -> String {
+    let parts: Vec<String> = people
+        .iter()
+        .map(|(token, first, last)| {
+            format!("{token}\x1f{}\x1f{}", crate::keys::normalise(first), crate::keys::normalise(last))
+        })
+        .collect();
+    pseudonymiser.keyed_digest("names", &parts)
 }
 
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
@@ -205,16 +240,16 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     let out = &options.out;
     let _lock = lock(out)?;
     let previous = read_manifest(out)?;
-    if let Some(prev) = &previous {
-        if prev.key_id != pseudonymiser.key_id() {
-            return Err(Error::Key(format!(
-                "{} was built with key id {}, and this key has id {}; a warehouse never mixes keys \
+    if let Some(prev) = &previous
+        && prev.key_id != pseudonymiser.key_id()
+    {
+        return Err(Error::Key(format!(
+            "{} was built with key id {}, and this key has id {}; a warehouse never mixes keys \
                  (use the warehouse's key, or build a new warehouse)",
-                out.display(),
-                prev.key_id,
-                pseudonymiser.key_id()
-            )));
-        }
+            out.display(),
+            prev.key_id,
+            pseudonymiser.key_id()
+        )));
     }
     clean_stale_staging(out);
     let staging = staging_path(out);
@@ -245,65 +280,85 @@ fn build_into(
     let out = &options.out;
     let t = Instant::now();
     let returns = discover_returns(&options.returns, schemas)?;
-    let inputs_now = current_inputs(&returns, &options.returns)?;
-    let is_compatible = previous.is_some_and(|p| {
-        p.schema_version == schemas.version && p.tool_version == env!("CARGO_PKG_VERSION")
-    });
+    let is_compatible =
+        previous.is_some_and(|p| p.schema_version == schemas.version && p.tool_version == env!("CARGO_PKG_VERSION"));
+    let codes: BTreeSet<String> = returns.iter().map(|r| r.authority_code.clone()).collect();
     let mut authorities = Vec::new();
-    let mut changed: Vec<ReturnDir> = Vec::new();
-    for (code, files) in &inputs_now {
-        let prior = previous.filter(|_| is_compatible).and_then(|p| p.authorities.iter().find(|a| &a.authority_code == code));
-        let prior_files: Option<BTreeSet<(String, String)>> =
-            prior.map(|a| a.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect());
-        let has_all_outputs = prior.is_some_and(|a| a.outputs.iter().all(|o| out.join(&o.path).is_file()));
-        match prior {
-            Some(a) if prior_files.as_ref() == Some(files) && has_all_outputs => {
-                for o in &a.outputs {
-                    link_or_copy(&out.join(&o.path), &staging.join(&o.path))?;
-                }
-                let rejected = rejected_file(code);
-                if out.join(&rejected).is_file() {
-                    link_or_copy(&out.join(&rejected), &staging.join(&rejected))?;
-                }
-                authorities.push(AuthorityEntry { prepared: false, ..a.clone() });
-                tracing::info!(authority = %code, "unchanged since the last build; carried over");
+    for code in &codes {
+        let rets: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
+        let prior =
+            previous.filter(|_| is_compatible).and_then(|p| p.authorities.iter().find(|a| &a.authority_code == code));
+        // A return can be carried over when its files, and the outputs made from them, are as last time.
+        let mut unchanged: BTreeMap<String, ReturnEntry> = BTreeMap::new();
+        for ret in &rets {
+            let period = ret.period.to_string();
+            let Some(entry) = prior.and_then(|a| a.returns.iter().find(|r| r.period == period)) else { continue };
+            let before: BTreeSet<(String, String)> =
+                entry.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect();
+            let has_outputs = entry.outputs.iter().all(|o| out.join(&o.path).is_file());
+            if has_outputs && before == files_of(ret, &options.returns)? {
+                unchanged.insert(period, entry.clone());
             }
-            _ => changed.extend(returns.iter().filter(|r| &r.authority_code == code).cloned()),
         }
-    }
-    let scrubbers = prepare::scrubbers_for(&changed, schemas, pseudonymiser);
-    let mode = Mode::Prepare { pseudonymiser, out: staging };
-    let bar = crate::term::progress(changed.len() as u64, "preparing returns");
-    let mut by_authority: BTreeMap<String, Vec<ReturnReport>> = BTreeMap::new();
-    for ret in &changed {
-        let report = prepare::process_return(ret, schemas, mode, &options.returns, scrubbers.get(&ret.authority_code))?;
-        if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
-            return Err(Error::Failed(format!(
-                "{} {} table {} could not be read: {}; nothing was published",
-                report.authority_code,
-                report.period,
-                bad.table,
-                bad.error.as_deref().unwrap_or_default()
-            )));
+        let (digest, to_prepare, scrubber) = if unchanged.len() == rets.len() && prior.is_some() {
+            (prior.map(|a| a.names_digest.clone()).unwrap_or_default(), Vec::new(), None)
+        } else {
+            // Something changed: the scrubber needs every name of the authority. If the
+            // names are not what they were, every return is scrubbed again with the new list.
+            let owned: Vec<ReturnDir> = rets.iter().map(|r| (*r).clone()).collect();
+            let people = prepare::names_by_authority(&owned, schemas, pseudonymiser).remove(code).unwrap_or_default();
+            let digest = names_digest(pseudonymiser, &people);
+            if prior.is_none_or(|a| a.names_digest != digest) {
+                unchanged.clear();
+            }
+            let to_prepare: Vec<ReturnDir> =
+                owned.into_iter().filter(|r| !unchanged.contains_key(&r.period.to_string())).collect();
+            (digest, to_prepare, Some(crate::scrub::Scrubber::new(&people)))
+        };
+        let mut entries: Vec<ReturnEntry> = Vec::new();
+        for (period, entry) in &unchanged {
+            for o in &entry.outputs {
+                link_or_copy(&out.join(&o.path), &staging.join(&o.path))?;
+            }
+            let rejected = rejected_file(code, period);
+            if out.join(&rejected).is_file() {
+                link_or_copy(&out.join(&rejected), &staging.join(&rejected))?;
+            }
+            entries.push(ReturnEntry { prepared: false, ..entry.clone() });
         }
-        by_authority.entry(ret.authority_code.clone()).or_default().push(report);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    for (code, reports) in &by_authority {
-        prepare::write_rejections(&staging.join(rejected_file(code)), reports)?;
-        let rows_rejected = reports.iter().flat_map(|r| &r.inputs).map(|i| i.rows_rejected).sum();
-        authorities.push(AuthorityEntry {
-            authority_code: code.clone(),
-            prepared: true,
-            inputs: reports.iter().flat_map(|r| r.inputs.clone()).collect(),
-            outputs: reports.iter().flat_map(|r| r.outputs.clone()).collect(),
-            rows_rejected,
-        });
+        if !unchanged.is_empty() {
+            tracing::info!(authority = %code, returns = unchanged.len(), "unchanged since the last build; carried over");
+        }
+        let mode = Mode::Prepare { pseudonymiser, out: staging };
+        let bar = crate::term::progress(to_prepare.len() as u64, code);
+        for ret in &to_prepare {
+            let report = prepare::process_return(ret, schemas, mode, &options.returns, scrubber.as_ref())?;
+            if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
+                return Err(Error::Failed(format!(
+                    "{} {} table {} could not be read: {}; nothing was published",
+                    report.authority_code,
+                    report.period,
+                    bad.table,
+                    bad.error.as_deref().unwrap_or_default()
+                )));
+            }
+            prepare::write_rejections(&staging.join(rejected_file(code, &report.period)), [&report])?;
+            entries.push(ReturnEntry {
+                period: report.period.clone(),
+                prepared: true,
+                rows_rejected: report.inputs.iter().map(|i| i.rows_rejected).sum(),
+                inputs: report.inputs,
+                outputs: report.outputs,
+            });
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        entries.sort_by(|a, b| a.period.cmp(&b.period));
+        authorities.push(AuthorityEntry { authority_code: code.clone(), names_digest: digest, returns: entries });
     }
     authorities.sort_by(|a, b| a.authority_code.cmp(&b.authority_code));
     timings.insert("prepare".into(), t.elapsed().as_secs_f64());
-    let rejected_total: usize = authorities.iter().map(|a| a.rows_rejected).sum();
+    let rejected_total: usize = authorities.iter().map(AuthorityEntry::rows_rejected).sum();
     if options.is_strict && rejected_total > 0 {
         return Err(Error::Failed(format!(
             "{rejected_total} row(s) were rejected and --strict is on; nothing was published \
@@ -335,7 +390,12 @@ fn build_into(
     timings.insert("write".into(), t.elapsed().as_secs_f64());
 
     let mut files = Vec::new();
-    for rel in ["metrics/metric_values.parquet", "metrics/metric_values.csv", "report/index.html", "restricted/metric_values_exact.csv"] {
+    for rel in [
+        "metrics/metric_values.parquet",
+        "metrics/metric_values.csv",
+        "report/index.html",
+        "restricted/metric_values_exact.csv",
+    ] {
         files.push(OutputReport {
             path: rel.to_string(),
             table: String::new(),
@@ -363,9 +423,9 @@ fn build_into(
     Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// Per-authority rejected-row report inside a warehouse.
-fn rejected_file(code: &str) -> PathBuf {
-    PathBuf::from("restricted").join("rejected_rows").join(format!("{code}.csv"))
+/// Per-return rejected-row report inside a warehouse.
+fn rejected_file(code: &str, period: &str) -> PathBuf {
+    PathBuf::from("restricted").join("rejected_rows").join(code).join(format!("{period}.csv"))
 }
 
 fn write_metric_parquet(path: &Path, rows: &[metrics::MetricRow]) -> Result<()> {
@@ -374,7 +434,8 @@ fn write_metric_parquet(path: &Path, rows: &[metrics::MetricRow]) -> Result<()> 
     use parquet::file::properties::WriterProperties;
     let batch = metrics::to_batch(rows)?;
     let file = File::create(path).map_err(Error::io("cannot write", path))?;
-    let level = ZstdLevel::try_new(3).map_err(|e| Error::Parquet { path: path.to_path_buf(), message: e.to_string() })?;
+    let level =
+        ZstdLevel::try_new(3).map_err(|e| Error::Parquet { path: path.to_path_buf(), message: e.to_string() })?;
     let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
     let perr = |e: parquet::errors::ParquetError| Error::Parquet { path: path.to_path_buf(), message: e.to_string() };
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(perr)?;
@@ -393,10 +454,10 @@ fn publish(staging: &Path, out: &Path) -> Result<()> {
     } else {
         std::fs::rename(staging, out).map_err(Error::io("cannot publish", out))?;
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Ok(dir) = File::open(parent) {
-            let _ = dir.sync_all();
-        }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(dir) = File::open(parent)
+    {
+        let _ = dir.sync_all();
     }
     Ok(())
 }
@@ -404,8 +465,11 @@ fn publish(staging: &Path, out: &Path) -> Result<()> {
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> Result<()> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
-    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)
-        .map_err(|e| Error::Io { action: "cannot publish", path: b.to_path_buf(), source: e.into() })
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(|e| Error::Io {
+        action: "cannot publish",
+        path: b.to_path_buf(),
+        source: e.into(),
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
