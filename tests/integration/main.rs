@@ -3,5 +3,6 @@
 mod util;
 
 mod cli;
+mod metrics;
 mod prepare;
 mod synth;
