@@ -2,6 +2,7 @@
 
 mod util;
 
+mod build;
 mod cli;
 mod metrics;
 mod prepare;

@@ -25,7 +25,17 @@ fn read_metrics(path: &Path) -> BTreeMap<Key, Figures> {
     let headers = reader.headers().expect("headers").clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["metric", "authority_code", "authority_name", "period", "breakdown", "numerator", "denominator", "value", "status"]
+        [
+            "metric",
+            "authority_code",
+            "authority_name",
+            "period",
+            "breakdown",
+            "numerator",
+            "denominator",
+            "value",
+            "status"
+        ]
     );
     reader
         .records()
@@ -46,7 +56,15 @@ fn build_golden(dir: &Path) -> PathBuf {
     let fixture = fixture();
     rni_ok(
         dir,
-        &["build", "--key-file", key.to_str().expect("utf-8"), "--returns", fixture.to_str().expect("utf-8"), "--out", "wh"],
+        &[
+            "build",
+            "--key-file",
+            key.to_str().expect("utf-8"),
+            "--returns",
+            fixture.to_str().expect("utf-8"),
+            "--out",
+            "wh",
+        ],
     );
     dir.join("wh")
 }
@@ -68,7 +86,9 @@ const B: &str = "E06000001"; // Hartlepool: 2025Q2 only
 ///   X3 SCHOOL identified 05-01 assessed 05-20 SCHOOL_SAFETY_PLAN IMPROVED
 fn expected() -> Vec<(&'static str, &'static str, &'static str, &'static str, Option<i64>, Option<i64>, Option<f64>)> {
     let c = |m, a, p, b, n: i64| (m, a, p, b, Some(n), None, Some(n as f64));
-    let pct = |m, a, p, n: i64, d: i64| (m, a, p, "", Some(n), Some(d), if d > 0 { Some(100.0 * n as f64 / d as f64) } else { None });
+    let pct = |m, a, p, n: i64, d: i64| {
+        (m, a, p, "", Some(n), Some(d), if d > 0 { Some(100.0 * n as f64 / d as f64) } else { None })
+    };
     vec![
         // Open at any time in Q1 (Jan–Mar): E1 (C1), E2 (C2, ended Feb), E3 (C3) → 3.
         c("young_people_reached", A, "2025Q1", "", 3),
@@ -154,7 +174,15 @@ fn expected() -> Vec<(&'static str, &'static str, &'static str, &'static str, Op
         ("efh_factor_rate", A, "2025", "GANGS", Some(85), Some(75524), Some(10000.0 * 85.0 / 75524.0)),
         ("efh_factor_rate", A, "2025", "MISSING", Some(138), Some(75524), Some(10000.0 * 138.0 / 75524.0)),
         // England 2025 CCE 16,250 over 12,183,016 children.
-        ("efh_factor_rate", "E92000001", "2025", "CCE", Some(16250), Some(12183016), Some(10000.0 * 16250.0 / 12183016.0)),
+        (
+            "efh_factor_rate",
+            "E92000001",
+            "2025",
+            "CCE",
+            Some(16250),
+            Some(12183016),
+            Some(10000.0 * 16250.0 / 12183016.0),
+        ),
     ]
 }
 
@@ -204,7 +232,10 @@ fn published_golden_figures_are_disclosure_controlled() {
     assert_eq!(get("pct_contexts_improved", B, "2025Q2", "").3, "z");
     // The metrics Parquet holds the same rows as the CSV.
     let file = std::fs::File::open(wh.join("metrics/metric_values.parquet")).expect("parquet");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("reader")
+        .build()
+        .expect("build");
     let rows: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
     assert_eq!(rows, published.len());
 }
@@ -239,7 +270,10 @@ fn no_published_count_is_small_and_no_suppressed_cell_can_be_derived() {
     let mut groups: BTreeMap<(String, String, String), Vec<(String, String)>> = BTreeMap::new();
     for ((metric, authority, period, breakdown), (_, _, _, status)) in &published {
         if kinds[metric.as_str()] == "count" && authority != "ALL" {
-            groups.entry((metric.clone(), authority.clone(), period.clone())).or_default().push((breakdown.clone(), status.clone()));
+            groups
+                .entry((metric.clone(), authority.clone(), period.clone()))
+                .or_default()
+                .push((breakdown.clone(), status.clone()));
         }
     }
     let mut checked = 0;
@@ -274,15 +308,23 @@ fn every_query_file_runs_on_its_own_through_rni_query() {
     files.sort();
     assert_eq!(files.len(), rni::metrics::QUERIES.len());
     for file in files {
-        let out = rni_ok(root, &["query", wh.to_str().expect("utf-8"), file.to_str().expect("utf-8"), "--format", "csv"]);
+        let out =
+            rni_ok(root, &["query", wh.to_str().expect("utf-8"), file.to_str().expect("utf-8"), "--format", "csv"]);
         let header = out.lines().next().unwrap_or_default();
-        assert!(header.starts_with("authority_code,period,breakdown,numerator,denominator,value"), "{}: {header}", file.display());
+        assert!(
+            header.starts_with("authority_code,period,breakdown,numerator,denominator,value"),
+            "{}: {header}",
+            file.display()
+        );
         assert!(out.lines().count() > 1, "{} returns rows", file.display());
     }
     // Ad hoc SQL in each format.
     let table = rni_ok(root, &["query", wh.to_str().expect("utf-8"), "select count(*) as n from episodes_latest"]);
     assert!(table.contains("| 6 |"), "{table}");
-    let json = rni_ok(root, &["query", wh.to_str().expect("utf-8"), "select count(*) as n from episodes_latest", "--format", "json"]);
+    let json = rni_ok(
+        root,
+        &["query", wh.to_str().expect("utf-8"), "select count(*) as n from episodes_latest", "--format", "json"],
+    );
     assert_eq!(json.trim(), r#"{"n":6}"#);
 }
 

@@ -1,0 +1,301 @@
+//! `rni build`: incremental, locked, atomic; refuses another key; a report that renders.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{rni, rni_ok, rni_path, temp};
+
+fn synth(dir: &Path, out: &str, seed: &str) {
+    rni_ok(dir, &["synth", "--out", out, "--seed", seed, "--authorities", "2", "--young-people", "40", "--messy"]);
+}
+
+fn manifest(wh: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(wh.join("MANIFEST.json")).expect("manifest")).expect("json")
+}
+
+/// (authority, period) → whether this build read the return.
+fn prepared(wh: &Path) -> BTreeMap<(String, String), bool> {
+    let m = manifest(wh);
+    let mut out = BTreeMap::new();
+    for a in m["authorities"].as_array().expect("authorities") {
+        for r in a["returns"].as_array().expect("returns") {
+            out.insert(
+                (
+                    a["authority_code"].as_str().expect("code").to_string(),
+                    r["period"].as_str().expect("period").to_string(),
+                ),
+                r["prepared"].as_bool().expect("prepared"),
+            );
+        }
+    }
+    out
+}
+
+fn sha256(path: &Path) -> String {
+    rni::read::sha256_file(path).expect("sha")
+}
+
+/// A warehouse is whole when every file its manifest lists exists with the recorded sha256
+/// and every Parquet file in it reads; returns the manifest's metric file hash to tell builds apart.
+fn assert_whole(wh: &Path) -> String {
+    let m = manifest(wh);
+    for a in m["authorities"].as_array().expect("authorities") {
+        for r in a["returns"].as_array().expect("returns") {
+            for o in r["outputs"].as_array().expect("outputs") {
+                let path = wh.join(o["path"].as_str().expect("path"));
+                assert_eq!(sha256(&path), o["sha256"].as_str().expect("sha"), "{}", path.display());
+            }
+        }
+    }
+    let mut metrics_sha = String::new();
+    for f in m["files"].as_array().expect("files") {
+        let rel = f["path"].as_str().expect("path");
+        assert_eq!(sha256(&wh.join(rel)), f["sha256"].as_str().expect("sha"), "{rel}");
+        if rel == "metrics/metric_values.csv" {
+            metrics_sha = f["sha256"].as_str().expect("sha").to_string();
+        }
+    }
+    for (path, _) in crate::util::read_tree(wh) {
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let file = std::fs::File::open(wh.join(&path)).expect("open");
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .build()
+                .expect("reader");
+            for batch in reader {
+                batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+    metrics_sha
+}
+
+#[test]
+fn an_unchanged_build_rereads_nothing_and_a_changed_return_alone_is_read_again() {
+    let dir = temp();
+    synth(dir.path(), "returns", "31");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    let build = || rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    build();
+    let wh = dir.path().join("wh");
+    assert!(prepared(&wh).values().all(|p| *p), "the first build reads everything");
+    let first_csv = std::fs::read(wh.join("metrics/metric_values.csv")).expect("csv");
+    let first_parquet = std::fs::read(wh.join("metrics/metric_values.parquet")).expect("parquet");
+
+    build();
+    assert!(prepared(&wh).values().all(|p| !*p), "nothing changed, nothing is read");
+    assert_eq!(std::fs::read(wh.join("metrics/metric_values.csv")).expect("csv"), first_csv);
+    assert_eq!(std::fs::read(wh.join("metrics/metric_values.parquet")).expect("parquet"), first_parquet);
+    assert_whole(&wh);
+
+    // Change one return's risk levels (no names change): only that return is read again.
+    let manifest = rni::synth::read_manifest(&dir.path().join("returns")).expect("synth manifest");
+    let target =
+        manifest.returns.iter().find(|r| r.format == "csv" && r.encoding == "utf-8").expect("a plain CSV return");
+    let path = dir.path().join("returns").join(&target.authority_code).join(&target.period).join("reviews.csv");
+    let text = std::fs::read_to_string(&path).expect("reviews");
+    std::fs::write(&path, text.replacen(",HIGH,", ",LOW,", 1).replacen(",High Risk,", ",LOW,", 1)).expect("write");
+    build();
+    let after = prepared(&wh);
+    let read_again: Vec<_> = after.iter().filter(|(_, p)| **p).map(|(k, _)| k.clone()).collect();
+    assert_eq!(read_again, vec![(target.authority_code.clone(), target.period.clone())]);
+    assert_whole(&wh);
+}
+
+#[test]
+fn a_second_build_while_one_holds_the_lock_exits_with_a_clear_message() {
+    let dir = temp();
+    synth(dir.path(), "returns", "32");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let before = assert_whole(&dir.path().join("wh"));
+    // Hold the lock as a running build would.
+    let lock = std::fs::OpenOptions::new().write(true).open(dir.path().join("wh.lock")).expect("lock file");
+    lock.try_lock().expect("lock");
+    let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another build"), "{stderr}");
+    assert_eq!(assert_whole(&dir.path().join("wh")), before, "the warehouse is untouched");
+    drop(lock);
+    // A lock left behind by a dead build is no obstacle: the file exists, nobody holds it.
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+}
+
+#[test]
+fn two_builds_started_together_one_wins_and_the_warehouse_is_whole() {
+    let dir = temp();
+    synth(dir.path(), "returns", "33");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    let start = || {
+        Command::new(rni_path())
+            .args(["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (start(), start());
+    let outs = [a.wait_with_output().expect("a"), b.wait_with_output().expect("b")];
+    let winners = outs.iter().filter(|o| o.status.success()).count();
+    assert!(winners >= 1);
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("another build"));
+    }
+    assert_whole(&dir.path().join("wh"));
+}
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole() {
+    let dir = temp();
+    synth(dir.path(), "old", "34");
+    synth(dir.path(), "new", "35");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    let wh = dir.path().join("wh");
+    let started = Instant::now();
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "old", "--out", "wh"]);
+    let duration = started.elapsed().max(Duration::from_millis(200));
+    let old = assert_whole(&wh);
+    // The finished new warehouse, for comparison.
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "new", "--out", "wh-new"]);
+    let new = assert_whole(&dir.path().join("wh-new"));
+    assert_ne!(old, new);
+
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut kills = 0;
+    let mut seen = BTreeMap::new();
+    for round in 0..24 {
+        let returns = if round % 2 == 0 { "new" } else { "old" };
+        let mut child = Command::new(rni_path())
+            .args(["build", "--key-file", "k.key", "--returns", returns, "--out", "wh"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let delay = Duration::from_micros(state % (duration.as_micros() as u64 * 12 / 10));
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("kill");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+        let now = assert_whole(&wh);
+        assert!(now == old || now == new, "round {round}: the warehouse is neither the old nor the new one");
+        *seen.entry(if now == old { "old" } else { "new" }).or_insert(0) += 1;
+    }
+    assert!(kills >= 20, "only {kills} builds were killed mid-way");
+    // A later build cleans up after the killed ones and succeeds.
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "new", "--out", "wh"]);
+    assert_eq!(assert_whole(&wh), new);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".staging-"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging folders of killed builds are removed");
+}
+
+#[test]
+fn a_build_with_another_key_is_refused() {
+    let dir = temp();
+    synth(dir.path(), "returns", "36");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["keygen", "--out", "other.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let before = assert_whole(&dir.path().join("wh"));
+    let out = rni(dir.path(), &["build", "--key-file", "other.key", "--returns", "returns", "--out", "wh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never mixes keys"));
+    assert_eq!(assert_whole(&dir.path().join("wh")), before);
+}
+
+#[test]
+fn strict_builds_publish_nothing_when_rows_are_rejected() {
+    let dir = temp();
+    synth(dir.path(), "returns", "37");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("wh").exists());
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_and_end_with_a_summary() {
+    let dir = temp();
+    synth(dir.path(), "returns", "38");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    let out = rni(
+        dir.path(),
+        &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh", "--log-format", "json"],
+    );
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON object per line")).collect();
+    let last = lines.last().expect("a summary");
+    assert!(last["message"].as_str().expect("message").contains("warehouse published"));
+    assert!(last["returns_prepared"].as_u64().is_some() && last["metric_rows"].as_u64().is_some());
+}
+
+#[test]
+fn the_report_renders_in_headless_chromium_with_its_charts() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let Some(chromium) = chromium else {
+        assert!(std::env::var_os("RNI_REQUIRE_CHROMIUM").is_none(), "chromium is required here but not installed");
+        eprintln!("skipped: no chromium on this machine (CI installs it)");
+        return;
+    };
+    let dir = temp();
+    synth(dir.path(), "returns", "39");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let page = dir.path().join("wh/report/index.html");
+    let html = std::fs::read_to_string(&page).expect("report");
+    assert!(
+        !html.contains("<script") && !html.contains("<link") && !html.contains("https://"),
+        "self-contained: no fetches"
+    );
+    let profile = temp();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let dom = Command::new(chromium)
+        .args(args)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Reach and Impact"), "the page loaded");
+    assert!(dom.matches("<svg").count() >= 4, "charts are in the rendered page");
+    assert!(dom.contains("class=\"bar\"") && dom.contains("class=\"line\""), "bars and lines drawn");
+    let shot = dir.path().join("report.png");
+    let status = Command::new(chromium)
+        .args(args)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--window-size=1200,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium");
+    assert!(status.status.success());
+    assert!(std::fs::metadata(&shot).expect("screenshot").len() > 20_000, "a rendered page, not a blank one");
+}
