@@ -246,6 +246,7 @@ fn json_logs_are_one_object_per_line_and_end_with_a_summary() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // says why the test did nothing on a machine without Chromium
 fn the_report_renders_in_headless_chromium_with_its_charts() {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()

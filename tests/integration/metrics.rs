@@ -84,7 +84,10 @@ const B: &str = "E06000001"; // Hartlepool: 2025Q2 only
 ///   X1 LOCATION identified 01-05 assessed 02-01 DETACHED_YOUTH_WORK IMPROVED (Q1 only)
 ///   X2 PEER_GROUP identified 02-10, assessed 04-15 GUARDIANSHIP NO_CHANGE (Q2 version)
 ///   X3 SCHOOL identified 05-01 assessed 05-20 SCHOOL_SAFETY_PLAN IMPROVED
-fn expected() -> Vec<(&'static str, &'static str, &'static str, &'static str, Option<i64>, Option<i64>, Option<f64>)> {
+/// metric, authority, period, breakdown, numerator, denominator, value.
+type Expected = (&'static str, &'static str, &'static str, &'static str, Option<i64>, Option<i64>, Option<f64>);
+
+fn expected() -> Vec<Expected> {
     let c = |m, a, p, b, n: i64| (m, a, p, b, Some(n), None, Some(n as f64));
     let pct = |m, a, p, n: i64, d: i64| {
         (m, a, p, "", Some(n), Some(d), if d > 0 { Some(100.0 * n as f64 / d as f64) } else { None })
