@@ -168,7 +168,9 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut kills = 0;
     let mut seen = BTreeMap::new();
-    for round in 0..24 {
+    let mut round = 0;
+    while kills < 24 && round < 100 {
+        round += 1;
         let returns = if round % 2 == 0 { "new" } else { "old" };
         let mut child = Command::new(rni_path())
             .args(["build", "--key-file", "k.key", "--returns", returns, "--out", "wh"])
@@ -180,7 +182,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        let delay = Duration::from_micros(state % (duration.as_micros() as u64 * 12 / 10));
+        let delay = Duration::from_micros(state % (duration.as_micros() as u64 * 9 / 10));
         std::thread::sleep(delay);
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("kill");
