@@ -43,6 +43,34 @@ pub enum Command {
     Build(BuildArgs),
     /// Run SQL, or a file from queries/, against a warehouse.
     Query(QueryArgs),
+    /// A k-anonymous, scrubbed, record-level dataset for one authority, with its dictionary.
+    CaseStudy(CaseStudyArgs),
+}
+
+/// `rni case-study`.
+#[derive(Debug, Args)]
+pub struct CaseStudyArgs {
+    /// Warehouse built by `rni build`.
+    #[arg(long)]
+    pub warehouse: PathBuf,
+    /// ONS code of the authority, e.g. E09000017.
+    #[arg(long)]
+    pub authority: String,
+    /// Folder to write the export to.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Every combination of age band, gender, ethnic group and postcode is shared by at least k young people.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// First quarter to include, e.g. 2025Q1.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last quarter to include, e.g. 2025Q4.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Share of young people that may be suppressed rather than generalising further (0 to 1).
+    #[arg(long, default_value_t = 0.05)]
+    pub max_suppression: f64,
 }
 
 /// `rni build`.

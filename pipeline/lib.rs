@@ -24,6 +24,7 @@
 //! ([`dictionary`]). [`synth`] makes realistic synthetic returns for tests and
 //! the demo. [`term`] is the only module that writes to the terminal.
 
+pub mod case_study;
 pub mod cli;
 pub mod dictionary;
 pub mod disclosure;
@@ -114,6 +115,30 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Query(args) => query_command(&args),
+        Command::CaseStudy(args) => {
+            let parse = |p: &Option<String>| p.as_deref().map(period::Period::parse).transpose();
+            let options = case_study::CaseStudyOptions {
+                warehouse: args.warehouse.clone(),
+                authority_code: args.authority.trim().to_uppercase(),
+                out: args.out.clone(),
+                k: args.k,
+                from: parse(&args.from)?,
+                to: parse(&args.to)?,
+                max_suppression: args.max_suppression.clamp(0.0, 1.0),
+            };
+            let report = case_study::export(&options, &Schemas::builtin()?)?;
+            term::out(&format!(
+                "case study for {} written to {}: {} young people ({} suppressed, {} generalised), smallest class {} (k = {})",
+                options.authority_code,
+                args.out.display(),
+                report.young_people_in - report.young_people_suppressed,
+                report.young_people_suppressed,
+                report.records_generalised,
+                report.smallest_class,
+                report.k
+            ));
+            Ok(0)
+        }
         Command::Prepare(args) => {
             // The key is checked before anything is read or written.
             let key = keys::ProjectKey::from_flag_or_env(args.key_file.as_deref())?;
@@ -337,7 +362,29 @@ fn demo(args: &cli::DemoArgs) -> Result<u8> {
         "\n{rejected} rows were rejected and reported (file, row, column, rule) under {}",
         warehouse_dir.join("restricted").display()
     ));
-    term::out(&format!("metrics: {}", warehouse_dir.join("metrics/metric_values.csv").display()));
-    term::out(&format!("report:  {}", warehouse_dir.join("report/index.html").display()));
+    let case_dir = args.out.join("case-study");
+    if case_dir.join("disclosure-report.json").exists() {
+        std::fs::remove_dir_all(&case_dir).map_err(Error::io("cannot replace", &case_dir))?;
+    }
+    let case = case_study::export(
+        &case_study::CaseStudyOptions {
+            warehouse: warehouse_dir.clone(),
+            authority_code: "E09000017".into(),
+            out: case_dir.clone(),
+            k: disclosure::Policy::load(None)?.k_anonymity,
+            from: None,
+            to: None,
+            max_suppression: 0.05,
+        },
+        &schemas,
+    )?;
+    term::out(&format!("metrics:    {}", warehouse_dir.join("metrics/metric_values.csv").display()));
+    term::out(&format!("report:     {}", warehouse_dir.join("report/index.html").display()));
+    term::out(&format!(
+        "case study: {} (Hillingdon, k = {}, smallest class {})",
+        case_dir.display(),
+        case.k,
+        case.smallest_class
+    ));
     Ok(0)
 }

@@ -276,20 +276,43 @@ fn process_table(
     }
 }
 
-/// Names of every young person in the return, with their tokens, for the scrubber.
+/// What the scrubber of an authority must find: its young people's names and their schools.
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames {
+    /// (token, first name, last name) of every young person.
+    pub people: Vec<(String, String, String)>,
+    /// Names of the schools they attend.
+    pub schools: Vec<String>,
+}
+
+impl KnownNames {
+    /// A scrubber that knows these names.
+    pub fn scrubber(&self) -> Scrubber {
+        Scrubber::new(&self.people).with_schools(&self.schools)
+    }
+
+    /// A keyed digest of the names, so a manifest can tell whether they changed.
+    pub fn digest(&self, pseudonymiser: &Pseudonymiser) -> String {
+        let mut parts: Vec<String> = self
+            .people
+            .iter()
+            .map(|(token, first, last)| format!("{token}\x1f{}\x1f{}", crate::keys::normalise(first), crate::keys::normalise(last)))
+            .collect();
+        parts.extend(self.schools.iter().map(|s| format!("school\x1f{}", crate::keys::normalise(s))));
+        pseudonymiser.keyed_digest("names", &parts)
+    }
+}
+
+/// Names of every young person in the return, with their tokens, and their schools.
 /// Rows that fail validation still count: their names must not leak either.
-fn names_in_return(
-    ret: &ReturnDir,
-    schemas: &Schemas,
-    pseudonymiser: &Pseudonymiser,
-    out: &mut Vec<(String, String, String)>,
-) {
+fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonymiser, out: &mut KnownNames) {
     let Some(schema) = schemas.table("young_people") else { return };
     let Some(source) = ret.tables.get(&schema.name) else { return };
     let col = |name: &str| schema.column_index(name);
     let (Some(id_col), Some(first_col), Some(last_col)) = (col("child_id"), col("first_name"), col("last_name")) else {
         return;
     };
+    let school_col = col("school_name");
     let Ok(mut reader) = TableReader::open(source, schema) else { return };
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
@@ -306,25 +329,30 @@ fn names_in_return(
             };
             let (first, last) = (text(&row.cells[first_col]), text(&row.cells[last_col]));
             if !first.is_empty() || !last.is_empty() {
-                out.push((token, first, last));
+                out.people.push((token, first, last));
+            }
+            if let Some(school) = school_col.map(|c| text(&row.cells[c])).filter(|s| !s.is_empty()) {
+                out.schools.push(school);
             }
         }
     }
 }
 
-/// Names of the young people in every return given, by authority: (token, first name, last name).
+/// Names of the young people (and schools) in every return given, by authority.
 pub fn names_by_authority(
     returns: &[ReturnDir],
     schemas: &Schemas,
     pseudonymiser: &Pseudonymiser,
-) -> BTreeMap<String, Vec<(String, String, String)>> {
-    let mut names: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+) -> BTreeMap<String, KnownNames> {
+    let mut names: BTreeMap<String, KnownNames> = BTreeMap::new();
     for ret in returns {
         names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
     }
-    for people in names.values_mut() {
-        people.sort();
-        people.dedup();
+    for known in names.values_mut() {
+        known.people.sort();
+        known.people.dedup();
+        known.schools.sort();
+        known.schools.dedup();
     }
     names
 }
@@ -336,10 +364,7 @@ pub fn scrubbers_for(
     schemas: &Schemas,
     pseudonymiser: &Pseudonymiser,
 ) -> BTreeMap<String, Scrubber> {
-    names_by_authority(returns, schemas, pseudonymiser)
-        .into_iter()
-        .map(|(code, people)| (code, Scrubber::new(&people)))
-        .collect()
+    names_by_authority(returns, schemas, pseudonymiser).into_iter().map(|(code, known)| (code, known.scrubber())).collect()
 }
 
 /// What `prepare` or `validate` did over every return.

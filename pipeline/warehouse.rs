@@ -206,15 +206,6 @@ fn files_of(ret: &ReturnDir, base: &Path) -> Result<BTreeSet<(String, String)>> 
     Ok(out)
 }
 
-fn names_digest(pseudonymiser: &Pseudonymiser, people: &[(String, String, String)]) -> String {
-    let parts: Vec<String> = people
-        .iter()
-        .map(|(token, first, last)| {
-            format!("{token}\x1f{}\x1f{}", crate::keys::normalise(first), crate::keys::normalise(last))
-        })
-        .collect();
-    pseudonymiser.keyed_digest("names", &parts)
-}
 
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
@@ -306,14 +297,14 @@ fn build_into(
             // Something changed: the scrubber needs every name of the authority. If the
             // names are not what they were, every return is scrubbed again with the new list.
             let owned: Vec<ReturnDir> = rets.iter().map(|r| (*r).clone()).collect();
-            let people = prepare::names_by_authority(&owned, schemas, pseudonymiser).remove(code).unwrap_or_default();
-            let digest = names_digest(pseudonymiser, &people);
+            let known = prepare::names_by_authority(&owned, schemas, pseudonymiser).remove(code).unwrap_or_default();
+            let digest = known.digest(pseudonymiser);
             if prior.is_none_or(|a| a.names_digest != digest) {
                 unchanged.clear();
             }
             let to_prepare: Vec<ReturnDir> =
                 owned.into_iter().filter(|r| !unchanged.contains_key(&r.period.to_string())).collect();
-            (digest, to_prepare, Some(crate::scrub::Scrubber::new(&people)))
+            (digest, to_prepare, Some(known.scrubber()))
         };
         let mut entries: Vec<ReturnEntry> = Vec::new();
         for (period, entry) in &unchanged {

@@ -3,6 +3,7 @@
 mod util;
 
 mod build;
+mod case_study;
 mod cli;
 mod metrics;
 mod prepare;

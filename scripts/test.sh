@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test suite, from a fresh machine: Rust tests, then the notebooks and the
+# DuckDB cross-check against a demo warehouse, in a Python virtual environment
+# this script makes (set RNI_VENV to put it elsewhere).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test"
+cargo test --locked
+
+echo "== scrubbing recall, as measured"
+cargo test --locked --quiet --test integration scrubbing_recall -- --nocapture 2>&1 | grep -i "recall"
+
+echo "== Python environment for the notebooks"
+VENV="${RNI_VENV:-$HOME/.cache/rni-venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-notebooks.txt
+
+echo "== demo warehouse and case study for the notebooks"
+cargo run --locked --quiet -- --quiet demo --out rni-demo
+
+echo "== notebooks and the DuckDB cross-check"
+RNI_WAREHOUSE="$PWD/rni-demo/warehouse" \
+RNI_CASE_STUDY="$PWD/rni-demo/case-study" \
+RNI_FIGURES="$PWD/rni-demo/figures" \
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider --nbmake notebooks tests/python

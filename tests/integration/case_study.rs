@@ -1,0 +1,116 @@
+//! `rni case-study`: k-anonymous, renamed, record-level exports.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+use crate::util::{read_tree, rni, rni_ok, temp};
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).expect("csv");
+    let headers = reader.headers().expect("headers").iter().map(str::to_string).collect();
+    let rows = reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect();
+    (headers, rows)
+}
+
+fn column<'a>(headers: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
+    let i = headers.iter().position(|h| h == name).expect(name);
+    rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+fn words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).map(rni::scrub::fold).filter(|w| !w.is_empty()).collect()
+}
+
+#[test]
+fn exports_are_k_anonymous_renamed_and_stable() {
+    let dir = temp();
+    rni_ok(dir.path(), &["synth", "--out", "returns", "--seed", "41", "--authorities", "2", "--young-people", "120", "--messy"]);
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    for out in ["one", "two"] {
+        rni_ok(dir.path(), &["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", out, "--k", "5"]);
+    }
+    let one = dir.path().join("one");
+
+    // Every class on the quasi-identifiers has at least k young people; the report says so.
+    let (h, yp) = read_csv(&one.join("young_people.csv"));
+    let mut classes: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    let (age, gender, eth, pc) =
+        (column(&h, &yp, "age_band"), column(&h, &yp, "gender"), column(&h, &yp, "ethnic_group"), column(&h, &yp, "postcode"));
+    for i in 0..yp.len() {
+        *classes.entry((age[i].into(), gender[i].into(), eth[i].into(), pc[i].into())).or_insert(0) += 1;
+    }
+    let smallest = classes.values().copied().min().expect("classes");
+    assert!(smallest >= 5, "smallest class {smallest}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("disclosure-report.json")).expect("report")).expect("json");
+    assert_eq!(report["smallest_class"].as_u64(), Some(smallest as u64));
+    assert_eq!(report["classes"].as_u64(), Some(classes.len() as u64));
+    let kept = report["young_people_in"].as_u64().expect("in") - report["young_people_suppressed"].as_u64().expect("supp");
+    assert_eq!(kept, yp.len() as u64);
+    for table in ["young_people", "episodes", "reviews", "contexts"] {
+        let (_, rows) = read_csv(&one.join(format!("{table}.csv")));
+        assert_eq!(report["rows_written"][table].as_u64(), Some(rows.len() as u64), "{table}");
+        let file = std::fs::File::open(one.join(format!("{table}.parquet"))).expect("parquet");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("r").build().expect("b");
+        assert_eq!(reader.map(|b| b.expect("batch").num_rows()).sum::<usize>(), rows.len(), "{table} parquet");
+    }
+    assert!(one.join("README.md").exists() && one.join("data-dictionary.md").exists());
+
+    // Display names: unique in the export, the same in a second export.
+    let names: Vec<&str> = column(&h, &yp, "display_name");
+    assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), names.len(), "no two people share a display name");
+    let (h2, yp2) = read_csv(&dir.path().join("two/young_people.csv"));
+    assert_eq!(column(&h, &yp, "display_name"), column(&h2, &yp2, "display_name"), "stable across exports");
+
+    // No raw name, no pseudonym, no token.
+    let mut text = String::new();
+    for (path, bytes) in read_tree(&one) {
+        if path.extension().is_some_and(|e| e == "csv" || e == "md" || e == "json") {
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert!(!text.contains("[PERSON"), "tokens are replaced by display names");
+    let hex32 = regex::Regex::new("[0-9a-f]{32}").expect("regex");
+    assert!(!hex32.is_match(&text), "no pseudonym appears in the export");
+    let display_words: HashSet<String> = names.iter().flat_map(|n| words(n)).collect();
+    let export_words: HashSet<String> = words(&text).difference(&display_words).cloned().collect();
+    let mut raw_full_names = Vec::new();
+    let mut leaked = 0;
+    for info in rni::synth::read_manifest(&dir.path().join("returns")).expect("manifest").returns {
+        if info.format != "csv" {
+            continue;
+        }
+        let (rh, rows) = crate::util::read_return_csv(
+            &dir.path().join("returns").join(&info.authority_code).join(&info.period).join("young_people.csv"),
+            "young_people",
+        );
+        for (first, last) in column(&rh, &rows, "first_name").into_iter().zip(column(&rh, &rows, "last_name")) {
+            raw_full_names.push(format!("{first} {last}"));
+            for w in [first, last] {
+                let key = rni::scrub::fold(w);
+                if key.len() >= 2 && export_words.contains(&key) {
+                    leaked += 1;
+                }
+            }
+        }
+    }
+    assert!(raw_full_names.len() > 100);
+    for full in &raw_full_names {
+        assert!(!text.contains(full.as_str()), "a real full name appears in the export");
+    }
+    assert_eq!(leaked, 0, "real names appear in the export outside the display names");
+}
+
+#[test]
+fn an_unknown_authority_is_a_clear_error() {
+    let dir = temp();
+    rni_ok(dir.path(), &["synth", "--out", "returns", "--authorities", "1", "--young-people", "20", "--periods", "2025Q1"]);
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let out = rni(dir.path(), &["case-study", "--warehouse", "wh", "--authority", "E06000001", "--out", "cs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no young people"));
+    let out = rni(dir.path(), &["case-study", "--warehouse", "wh", "--authority", "Hillingdon", "--out", "cs"]);
+    assert_eq!(out.status.code(), Some(2));
+}
