@@ -100,8 +100,10 @@ fn pull(batches: &[RecordBatch]) -> Result<Pulled> {
                                 let values = list.value(i);
                                 let values = arrow::compute::cast(&values, &DataType::Utf8).map_err(err)?;
                                 let s = values.as_any().downcast_ref::<StringArray>();
-                                s.map(|s| (0..s.len()).filter(|&j| s.is_valid(j)).map(|j| s.value(j).to_string()).collect())
-                                    .unwrap_or_default()
+                                s.map(|s| {
+                                    (0..s.len()).filter(|&j| s.is_valid(j)).map(|j| s.value(j).to_string()).collect()
+                                })
+                                .unwrap_or_default()
                             };
                             v.push(items);
                         }
@@ -138,7 +140,8 @@ fn latest_sql(table: &str, id: &str, options: &CaseStudyOptions) -> String {
 
 /// A display name for a person, drawn with `fake` from a seed taken from their pseudonym.
 fn display_name(person_id: &str, attempt: u64) -> String {
-    let seed = u64::from_str_radix(&person_id[..person_id.len().min(16)], 16).unwrap_or(0) ^ attempt.wrapping_mul(0x9e37_79b9);
+    let seed =
+        u64::from_str_radix(&person_id[..person_id.len().min(16)], 16).unwrap_or(0) ^ attempt.wrapping_mul(0x9e37_79b9);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let first: String = FirstName(EN).fake_with_rng(&mut rng);
     let last: String = LastName(EN).fake_with_rng(&mut rng);
@@ -312,7 +315,10 @@ type TableOut = (Vec<&'static str>, Vec<Vec<Option<String>>>);
 /// Writes the export; returns its disclosure report.
 pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<DisclosureReport> {
     if !crate::read::is_authority_code(&options.authority_code) {
-        return Err(Error::Usage(format!("`{}` is not an ONS authority code such as E09000017", options.authority_code)));
+        return Err(Error::Usage(format!(
+            "`{}` is not an ONS authority code such as E09000017",
+            options.authority_code
+        )));
     }
     if options.k < 2 {
         return Err(Error::Usage("--k must be 2 or more".into()));
@@ -366,7 +372,17 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
 
     let mut linked_removed: BTreeMap<String, usize> = BTreeMap::new();
     let mut young_people: TableOut = (
-        vec!["young_person", "display_name", "age_band", "gender", "ethnic_group", "postcode", "school", "disability", "notes"],
+        vec![
+            "young_person",
+            "display_name",
+            "age_band",
+            "gender",
+            "ethnic_group",
+            "postcode",
+            "school",
+            "disability",
+            "notes",
+        ],
         Vec::new(),
     );
     let mut classes: HashMap<[String; 4], usize> = HashMap::new();
@@ -401,9 +417,21 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         episode_ids.iter().enumerate().map(|(n, id)| (id.clone(), format!("EP-{:03}", n + 1))).collect();
     let mut episodes: TableOut = (
         vec![
-            "episode", "young_person", "start_month", "end_month", "referral_source", "harm_types", "contexts_identified",
-            "lead_service", "plan_type", "contextual_assessment", "parents_engaged", "relocated", "risk_at_start",
-            "risk_at_end", "notes",
+            "episode",
+            "young_person",
+            "start_month",
+            "end_month",
+            "referral_source",
+            "harm_types",
+            "contexts_identified",
+            "lead_service",
+            "plan_type",
+            "contextual_assessment",
+            "parents_engaged",
+            "relocated",
+            "risk_at_start",
+            "risk_at_end",
+            "notes",
         ],
         Vec::new(),
     );
@@ -430,10 +458,8 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         ]);
     }
 
-    let mut reviews: TableOut = (
-        vec!["episode", "review_month", "risk_level", "young_person_participated", "parent_participated"],
-        Vec::new(),
-    );
+    let mut reviews: TableOut =
+        (vec!["episode", "review_month", "risk_level", "young_person_participated", "parent_participated"], Vec::new());
     for i in 0..rv.rows {
         match rv.text("episode_id", i).and_then(|e| local_episode.get(&e).cloned()) {
             Some(local) => reviews.1.push(vec![
@@ -449,7 +475,13 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
 
     let mut contexts: TableOut = (
         vec![
-            "context", "context_type", "description", "identified_month", "assessment_month", "intervention", "outcome",
+            "context",
+            "context_type",
+            "description",
+            "identified_month",
+            "assessment_month",
+            "intervention",
+            "outcome",
             "linked_young_people",
         ],
         Vec::new(),
@@ -472,7 +504,9 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
 
     std::fs::create_dir_all(&options.out).map_err(Error::io("cannot create", &options.out))?;
     let mut rows_written = BTreeMap::new();
-    for (name, table) in [("young_people", &young_people), ("episodes", &episodes), ("reviews", &reviews), ("contexts", &contexts)] {
+    for (name, table) in
+        [("young_people", &young_people), ("episodes", &episodes), ("reviews", &reviews), ("contexts", &contexts)]
+    {
         write_table(&options.out, name, table)?;
         rows_written.insert(name.to_string(), table.1.len());
     }
@@ -514,7 +548,8 @@ pub fn csv_safe(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn write_table(dir: &Path, name: &str, (columns, rows): &TableOut) -> Result<()> {
-    let schema = Arc::new(Schema::new(columns.iter().map(|c| Field::new(*c, DataType::Utf8, true)).collect::<Vec<_>>()));
+    let schema =
+        Arc::new(Schema::new(columns.iter().map(|c| Field::new(*c, DataType::Utf8, true)).collect::<Vec<_>>()));
     let arrays: Vec<ArrayRef> = (0..columns.len())
         .map(|c| Arc::new(StringArray::from(rows.iter().map(|r| r[c].clone()).collect::<Vec<_>>())) as ArrayRef)
         .collect();

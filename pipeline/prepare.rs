@@ -296,7 +296,9 @@ impl KnownNames {
         let mut parts: Vec<String> = self
             .people
             .iter()
-            .map(|(token, first, last)| format!("{token}\x1f{}\x1f{}", crate::keys::normalise(first), crate::keys::normalise(last)))
+            .map(|(token, first, last)| {
+                format!("{token}\x1f{}\x1f{}", crate::keys::normalise(first), crate::keys::normalise(last))
+            })
             .collect();
         parts.extend(self.schools.iter().map(|s| format!("school\x1f{}", crate::keys::normalise(s))));
         pseudonymiser.keyed_digest("names", &parts)
@@ -364,7 +366,10 @@ pub fn scrubbers_for(
     schemas: &Schemas,
     pseudonymiser: &Pseudonymiser,
 ) -> BTreeMap<String, Scrubber> {
-    names_by_authority(returns, schemas, pseudonymiser).into_iter().map(|(code, known)| (code, known.scrubber())).collect()
+    names_by_authority(returns, schemas, pseudonymiser)
+        .into_iter()
+        .map(|(code, known)| (code, known.scrubber()))
+        .collect()
 }
 
 /// What `prepare` or `validate` did over every return.

@@ -206,7 +206,6 @@ fn files_of(ret: &ReturnDir, base: &Path) -> Result<BTreeSet<(String, String)>> 
     Ok(out)
 }
 
-
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;

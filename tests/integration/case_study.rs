@@ -18,13 +18,19 @@ fn column<'a>(headers: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'
 }
 
 fn words(text: &str) -> HashSet<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).map(rni::scrub::fold).filter(|w| !w.is_empty()).collect()
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .map(rni::scrub::fold)
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 #[test]
 fn exports_are_k_anonymous_renamed_and_stable() {
     let dir = temp();
-    rni_ok(dir.path(), &["synth", "--out", "returns", "--seed", "41", "--authorities", "2", "--young-people", "120", "--messy"]);
+    rni_ok(
+        dir.path(),
+        &["synth", "--out", "returns", "--seed", "41", "--authorities", "2", "--young-people", "120", "--messy"],
+    );
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
     rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     for out in ["one", "two"] {
@@ -35,8 +41,12 @@ fn exports_are_k_anonymous_renamed_and_stable() {
     // Every class on the quasi-identifiers has at least k young people; the report says so.
     let (h, yp) = read_csv(&one.join("young_people.csv"));
     let mut classes: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
-    let (age, gender, eth, pc) =
-        (column(&h, &yp, "age_band"), column(&h, &yp, "gender"), column(&h, &yp, "ethnic_group"), column(&h, &yp, "postcode"));
+    let (age, gender, eth, pc) = (
+        column(&h, &yp, "age_band"),
+        column(&h, &yp, "gender"),
+        column(&h, &yp, "ethnic_group"),
+        column(&h, &yp, "postcode"),
+    );
     for i in 0..yp.len() {
         *classes.entry((age[i].into(), gender[i].into(), eth[i].into(), pc[i].into())).or_insert(0) += 1;
     }
@@ -46,13 +56,17 @@ fn exports_are_k_anonymous_renamed_and_stable() {
         serde_json::from_slice(&std::fs::read(one.join("disclosure-report.json")).expect("report")).expect("json");
     assert_eq!(report["smallest_class"].as_u64(), Some(smallest as u64));
     assert_eq!(report["classes"].as_u64(), Some(classes.len() as u64));
-    let kept = report["young_people_in"].as_u64().expect("in") - report["young_people_suppressed"].as_u64().expect("supp");
+    let kept =
+        report["young_people_in"].as_u64().expect("in") - report["young_people_suppressed"].as_u64().expect("supp");
     assert_eq!(kept, yp.len() as u64);
     for table in ["young_people", "episodes", "reviews", "contexts"] {
         let (_, rows) = read_csv(&one.join(format!("{table}.csv")));
         assert_eq!(report["rows_written"][table].as_u64(), Some(rows.len() as u64), "{table}");
         let file = std::fs::File::open(one.join(format!("{table}.parquet"))).expect("parquet");
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("r").build().expect("b");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("r")
+            .build()
+            .expect("b");
         assert_eq!(reader.map(|b| b.expect("batch").num_rows()).sum::<usize>(), rows.len(), "{table} parquet");
     }
     assert!(one.join("README.md").exists() && one.join("data-dictionary.md").exists());
@@ -105,7 +119,10 @@ fn exports_are_k_anonymous_renamed_and_stable() {
 #[test]
 fn an_unknown_authority_is_a_clear_error() {
     let dir = temp();
-    rni_ok(dir.path(), &["synth", "--out", "returns", "--authorities", "1", "--young-people", "20", "--periods", "2025Q1"]);
+    rni_ok(
+        dir.path(),
+        &["synth", "--out", "returns", "--authorities", "1", "--young-people", "20", "--periods", "2025Q1"],
+    );
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
     rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     let out = rni(dir.path(), &["case-study", "--warehouse", "wh", "--authority", "E06000001", "--out", "cs"]);
