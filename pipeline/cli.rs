@@ -45,6 +45,21 @@ pub enum Command {
     Query(QueryArgs),
     /// A k-anonymous, scrubbed, record-level dataset for one authority, with its dictionary.
     CaseStudy(CaseStudyArgs),
+    /// Scan a warehouse (or package) for any raw identifier from the returns; exit 1 on a finding.
+    Audit(AuditArgs),
+}
+
+/// `rni audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The warehouse, package or export folder to scan (every file: Parquet decoded, the rest as text).
+    pub warehouse: PathBuf,
+    /// The returns whose identifiers must not appear.
+    #[arg(long)]
+    pub returns: PathBuf,
+    /// Log files to scan as well.
+    #[arg(long)]
+    pub logs: Vec<PathBuf>,
 }
 
 /// `rni case-study`.

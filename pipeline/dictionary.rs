@@ -154,8 +154,9 @@ reproduce, in any language, at source:\n"
     );
     let _ = writeln!(
         md,
-        "4. `normalise(v)`: Unicode NFC; trim leading and trailing white space; collapse each inner run of \
-white space (Unicode `White_Space`) to one space; Unicode uppercase (full case mapping, as Python's `str.upper()`)."
+        "4. `normalise(v)`: Unicode NFC; remove the zero-width characters U+200B, U+200C, U+200D, U+2060 and U+FEFF; \
+trim leading and trailing white space; collapse each inner run of white space (Unicode `White_Space`) to one space; \
+Unicode uppercase (full case mapping, as Python's `str.upper()`)."
     );
     let _ = writeln!(md, "5. `n` = authority_code + `\"\\x1f\"` + normalise(v), encoded as UTF-8.");
     let _ = writeln!(
@@ -177,7 +178,10 @@ white space (Unicode `White_Space`) to one space; Unicode uppercase (full case m
     let _ = writeln!(md, "In Python:\n");
     let _ = writeln!(md, "```python");
     let _ = writeln!(md, "import hmac, hashlib, unicodedata");
-    let _ = writeln!(md, "def normalise(v): return \" \".join(unicodedata.normalize(\"NFC\", v).split()).upper()");
+    let _ = writeln!(
+        md,
+        "def normalise(v): return \" \".join(\"\".join(c for c in unicodedata.normalize(\"NFC\", v) if c not in \"\\u200b\\u200c\\u200d\\u2060\\ufeff\").split()).upper()"
+    );
     let _ = writeln!(md, "key = bytes.fromhex(\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\")");
     let _ = writeln!(md, "subkey = hmac.new(key, b\"rni/v1/person\", hashlib.sha256).digest()");
     let _ = writeln!(md, "n = (\"{EXAMPLE_AUTHORITY}\" + \"\\x1f\" + normalise(\"  ab   12\\tc \")).encode()");

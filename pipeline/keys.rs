@@ -74,6 +74,17 @@ impl ProjectKey {
     pub fn load(path: &Path) -> Result<ProjectKey> {
         let source = format!("key file {}", path.display());
         let meta = std::fs::metadata(path).map_err(|e| Error::Key(format!("cannot read {source}: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(
+                    "{source} can be read by other users (mode {:o}); restrict it with `chmod 600 {}`",
+                    meta.permissions().mode() & 0o777,
+                    path.display()
+                );
+            }
+        }
         // A key file is 64 characters and a newline; anything much bigger is the wrong file.
         if meta.len() > 1024 {
             return Err(Error::Key(format!(
@@ -139,10 +150,14 @@ impl ProjectKey {
     }
 }
 
-/// Normalises an identifier before it is pseudonymised: Unicode NFC, trim,
-/// inner runs of whitespace collapsed to one space, Unicode uppercase.
+/// Invisible format characters that creep into ids copied between systems.
+const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// Normalises an identifier before it is pseudonymised: Unicode NFC, zero-width
+/// characters removed, trim, inner runs of whitespace collapsed to one space,
+/// Unicode uppercase.
 pub fn normalise(value: &str) -> String {
-    let nfc: String = value.nfc().collect();
+    let nfc: String = value.nfc().filter(|c| !ZERO_WIDTH.contains(c)).collect();
     let mut out = String::with_capacity(nfc.len());
     for word in nfc.split_whitespace() {
         if !out.is_empty() {
@@ -275,6 +290,12 @@ mod tests {
     }
     const EXAMPLE_KEY_ID: &str = "95c8a8cd11ddc6b9";
     const EXAMPLE_PERSON: &str = "13f3d1cf86ccb79b8b37262a04f091ec";
+
+    #[test]
+    fn zero_width_characters_do_not_make_a_new_id() {
+        assert_eq!(normalise("C\u{200B}123\u{FEFF}"), "C123");
+        assert_ne!(normalise("00123"), normalise("123"), "leading zeros are part of an id");
+    }
 
     #[test]
     fn normalise_is_nfc_trimmed_collapsed_upper() {

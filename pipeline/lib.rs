@@ -24,6 +24,7 @@
 //! ([`dictionary`]). [`synth`] makes realistic synthetic returns for tests and
 //! the demo. [`term`] is the only module that writes to the terminal.
 
+pub mod audit;
 pub mod case_study;
 pub mod cli;
 pub mod dictionary;
@@ -115,6 +116,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Query(args) => query_command(&args),
+        Command::Audit(args) => {
+            let findings = audit::audit_with_logs(&args.warehouse, &args.returns, &args.logs, &Schemas::builtin()?)?;
+            if findings.is_empty() {
+                term::out(&format!("audit: no identifier from {} found in {}", args.returns.display(), args.warehouse.display()));
+                return Ok(0);
+            }
+            term::out(&format!("audit: {} finding(s); values are not shown", findings.len()));
+            term::out(&format!("{:<60} {:<22} {:<14} {}", "file", "column", "kind", "authority"));
+            for f in &findings {
+                term::out(&format!("{:<60} {:<22} {:<14} {}", f.file, f.column, f.kind, f.authority_code));
+            }
+            Ok(1)
+        }
         Command::CaseStudy(args) => {
             let parse = |p: &Option<String>| p.as_deref().map(period::Period::parse).transpose();
             let options = case_study::CaseStudyOptions {
@@ -273,16 +287,7 @@ fn query_command(args: &cli::QueryArgs) -> Result<u8> {
         cli::QueryFormat::Table => arrow::util::pretty::pretty_format_batches(&batches)
             .map(|t| t.to_string())
             .map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?,
-        cli::QueryFormat::Csv => {
-            let mut buf = Vec::new();
-            {
-                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
-                for b in &batches {
-                    w.write(b).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?;
-                }
-            }
-            String::from_utf8_lossy(&buf).trim_end().to_string()
-        }
+        cli::QueryFormat::Csv => query_csv(&batches).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?,
         cli::QueryFormat::Json => {
             let mut buf = Vec::new();
             {
@@ -297,6 +302,28 @@ fn query_command(args: &cli::QueryArgs) -> Result<u8> {
     };
     term::out(&text);
     Ok(0)
+}
+
+/// Query results as CSV. A cell that a spreadsheet would run as a formula gets a leading `'`.
+fn query_csv(batches: &[arrow::array::RecordBatch]) -> std::result::Result<String, arrow::error::ArrowError> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| arrow::error::ArrowError::CsvError(e.to_string());
+    if let Some(first) = batches.first() {
+        w.write_record(first.schema().fields().iter().map(|f| f.name().clone())).map_err(csv_err)?;
+    }
+    let options = FormatOptions::default().with_null("");
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> =
+            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options)).collect::<std::result::Result<_, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> =
+                formatters.iter().map(|f| case_study::csv_safe(&f.value(row).to_string()).into_owned()).collect();
+            w.write_record(cells).map_err(csv_err)?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| arrow::error::ArrowError::CsvError(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
 }
 
 fn demo(args: &cli::DemoArgs) -> Result<u8> {

@@ -283,12 +283,14 @@ pub struct KnownNames {
     pub people: Vec<(String, String, String)>,
     /// Names of the schools they attend.
     pub schools: Vec<String>,
+    /// (token, child id) of every young person.
+    pub ids: Vec<(String, String)>,
 }
 
 impl KnownNames {
     /// A scrubber that knows these names.
     pub fn scrubber(&self) -> Scrubber {
-        Scrubber::new(&self.people).with_schools(&self.schools)
+        Scrubber::new(&self.people).with_schools(&self.schools).with_ids(&self.ids)
     }
 
     /// A keyed digest of the names, so a manifest can tell whether they changed.
@@ -301,6 +303,7 @@ impl KnownNames {
             })
             .collect();
         parts.extend(self.schools.iter().map(|s| format!("school\x1f{}", crate::keys::normalise(s))));
+        parts.extend(self.ids.iter().map(|(token, id)| format!("id\x1f{token}\x1f{}", crate::keys::normalise(id))));
         pseudonymiser.keyed_digest("names", &parts)
     }
 }
@@ -329,6 +332,9 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             } else {
                 person_token(&pseudonymiser.pseudonym(IdKind::Person, &ret.authority_code, &id))
             };
+            if !id.is_empty() {
+                out.ids.push((token.clone(), id.clone()));
+            }
             let (first, last) = (text(&row.cells[first_col]), text(&row.cells[last_col]));
             if !first.is_empty() || !last.is_empty() {
                 out.people.push((token, first, last));
@@ -355,6 +361,8 @@ pub fn names_by_authority(
         known.people.dedup();
         known.schools.sort();
         known.schools.dedup();
+        known.ids.sort();
+        known.ids.dedup();
     }
     names
 }

@@ -178,12 +178,15 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
                 continue;
             }
         };
-        for sheet in sheets {
+        let book_name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for (n, sheet) in sheets.into_iter().enumerate() {
             match schemas.table_for_name(&sheet) {
                 Some(t) if !tables.contains_key(&t.name) => {
                     tables.insert(t.name.clone(), TableSource { path: source.path.clone(), sheet: Some(sheet) });
                 }
-                _ => {}
+                // Sheet names are named by position: a sheet name could be anything.
+                Some(_) => ignored_files.push(format!("{book_name} sheet {} (its table was already read from another file)", n + 1)),
+                None => ignored_files.push(format!("{book_name} sheet {} (not named after a table)", n + 1)),
             }
         }
     }

@@ -117,6 +117,7 @@ pub struct Scrubber {
     pairs: HashMap<(String, String), Target>,
     gazetteer: &'static Gazetteer,
     schools: Option<aho_corasick::AhoCorasick>,
+    ids: Option<(aho_corasick::AhoCorasick, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Scrubber {
@@ -174,7 +175,7 @@ impl Scrubber {
                 }
             }
         }
-        Scrubber { single, pairs, gazetteer: gazetteer(), schools: None }
+        Scrubber { single, pairs, gazetteer: gazetteer(), schools: None, ids: None }
     }
 
     /// Also replaces the names of these schools (from the return's young people) by `[SCHOOL]`.
@@ -190,30 +191,38 @@ impl Scrubber {
         self
     }
 
-    fn replace_schools(&self, text: String) -> String {
-        let Some(ac) = &self.schools else { return text };
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for m in ac.find_iter(&text) {
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
-                continue;
+    /// Also replaces the young people's own ids (`child_id`) in free text by their tokens.
+    pub fn with_ids(mut self, ids: &[(String, String)]) -> Scrubber {
+        let usable: Vec<&(String, String)> = ids.iter().filter(|(_, id)| id.trim().chars().count() >= 3).collect();
+        if !usable.is_empty() {
+            let automaton = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(usable.iter().map(|(_, id)| id.trim()));
+            if let Ok(ac) = automaton {
+                self.ids = Some((ac, usable.iter().map(|(token, _)| token.clone()).collect()));
             }
-            out.push_str(&text[last..m.start()]);
-            out.push_str("[SCHOOL]");
-            last = m.end();
         }
-        if last == 0 {
-            return text;
+        self
+    }
+
+    fn replace_schools(&self, text: String) -> String {
+        match &self.schools {
+            Some(ac) => replace_whole(text, ac, |_| "[SCHOOL]"),
+            None => text,
         }
-        out.push_str(&text[last..]);
-        out
+    }
+
+    fn replace_ids(&self, text: String) -> String {
+        match &self.ids {
+            Some((ac, tokens)) => replace_whole(text, ac, |i| tokens[i].as_str()),
+            None => text,
+        }
     }
 
     /// The text with people and contact details replaced.
     pub fn scrub(&self, text: &str) -> String {
-        let mut current: String = self.replace_schools(text.nfc().collect());
+        let mut current: String = self.replace_schools(self.replace_ids(text.nfc().collect()));
         for (re, label) in patterns() {
             if re.is_match(&current) {
                 current = re.replace_all(&current, *label).into_owned();
@@ -322,6 +331,27 @@ impl Scrubber {
     }
 }
 
+/// Replaces whole-token matches of an automaton's patterns.
+fn replace_whole<'a>(text: String, ac: &aho_corasick::AhoCorasick, label: impl Fn(usize) -> &'a str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in ac.find_iter(&text) {
+        let before = text[..m.start()].chars().next_back();
+        let after = text[m.end()..].chars().next();
+        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        out.push_str(&text[last..m.start()]);
+        out.push_str(label(m.pattern().as_usize()));
+        last = m.end();
+    }
+    if last == 0 {
+        return text;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 struct Word {
     start: usize,
     end: usize,
@@ -398,6 +428,12 @@ mod tests {
         let s = scrubber().with_schools(&["Brook Academy".into(), "St Mary's High School".into()]);
         let out = s.scrub("Concerns from brook academy and St Mary's High School; Brookacademy stays.");
         assert_eq!(out, "Concerns from [SCHOOL] and [SCHOOL]; Brookacademy stays.");
+    }
+
+    #[test]
+    fn ids_of_the_return_become_tokens() {
+        let s = scrubber().with_ids(&[("[PERSON:aaaa1111]".into(), "YP001005".into()), ("[PERSON:bbbb2222]".into(), "12".into())]);
+        assert_eq!(s.scrub("Sibling yp001005 open; ref YP0010051 and 12 stay."), "Sibling [PERSON:aaaa1111] open; ref YP0010051 and 12 stay.");
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub enum Rule {
     Unique,
     /// Refers to something not in the return.
     Reference,
+    /// A text longer than any real entry.
+    TooLong,
+    /// A quotation mark left open swallowed the following rows.
+    Quote,
 }
 
 impl Rule {
@@ -87,6 +91,8 @@ impl Rule {
             Rule::PlausibleAge => "plausible_age",
             Rule::Unique => "unique",
             Rule::Reference => "reference",
+            Rule::TooLong => "too_long",
+            Rule::Quote => "quote",
         }
     }
 
@@ -103,6 +109,8 @@ impl Rule {
             Rule::PlausibleAge => "the age at the end of the period is outside the plausible range",
             Rule::Unique => "this id was already used in an earlier row",
             Rule::Reference => "refers to an id that is not in the same return",
+            Rule::TooLong => "the text is longer than 200,000 characters",
+            Rule::Quote => "a quotation mark is not closed: the rows after it were read into this cell; close the quote",
         }
     }
 }
@@ -270,6 +278,12 @@ fn parse_cell(spec: &ColumnSpec, cell: &RawCell) -> Result<Value, Rule> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Rule::TooLong);
+    }
+    if looks_like_swallowed_rows(&text) {
+        return Err(Rule::Quote);
+    }
     match spec.column_type {
         ColumnType::Text => Ok(Value::Text(text)),
         ColumnType::Date => parse_date(&text).map(Value::Date).ok_or(Rule::Date),
@@ -294,6 +308,19 @@ fn parse_cell(spec: &ColumnSpec, cell: &RawCell) -> Result<Value, Rule> {
         ColumnType::Flag => parse_flag(&text).map(Value::Flag).ok_or(Rule::Flag),
         ColumnType::Count => parse_count(&text).map(Value::Count).ok_or(Rule::Count),
     }
+}
+
+/// Longest text accepted in one cell.
+pub const MAX_TEXT_CHARS: usize = 200_000;
+
+/// Whether a cell holds what look like further CSV rows: several line breaks
+/// and lines that are mostly commas between values. That is what an unclosed
+/// quotation mark does to the rest of a file.
+fn looks_like_swallowed_rows(text: &str) -> bool {
+    if !text.contains('\n') {
+        return false;
+    }
+    text.lines().skip(1).filter(|line| line.matches(',').count() >= 5).count() >= 1
 }
 
 fn type_rule(t: ColumnType) -> Rule {

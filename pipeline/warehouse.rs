@@ -393,6 +393,20 @@ fn build_into(
             sha256: sha256_file(&staging.join(rel))?,
         });
     }
+    // An independent scan for raw identifiers: a finding stops the build before anything is published.
+    let t = Instant::now();
+    let findings = crate::audit::audit(staging, &options.returns, schemas)?;
+    timings.insert("audit".into(), t.elapsed().as_secs_f64());
+    if !findings.is_empty() {
+        for f in &findings {
+            tracing::error!(file = %f.file, column = %f.column, kind = %f.kind, authority = %f.authority_code, "raw identifier found");
+        }
+        return Err(Error::Failed(format!(
+            "the leak audit found {} raw identifier(s) in the new warehouse (files and columns logged above, values never); \
+             nothing was published",
+            findings.len()
+        )));
+    }
     timings.insert("total".into(), started.elapsed().as_secs_f64());
     let manifest = WarehouseManifest {
         kind: "rni-warehouse".into(),

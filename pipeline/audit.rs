@@ -1,0 +1,347 @@
+//! `rni audit`: an independent leak scanner.
+//!
+//! It trusts nothing the pipeline did. It reads the raw returns again and
+//! collects every identifying value (child ids, UPNs, postcodes, dates of
+//! birth, first names and surnames), then reads every file under a warehouse
+//! or package: Parquet decoded value by value, everything else as text. A
+//! finding names the file, the column (for Parquet) and the kind of
+//! identifier, never the value. Names are looked for, whole-word and in any
+//! case, in the free-text columns of their own authority's tables (the
+//! scrubber there removes them in every case; code columns hold only codes,
+//! some of which, like WHITE, are also surnames); ids, UPNs, postcodes and
+//! dates of birth in every text column and file (ids made only of digits are
+//! not looked for in the metric and report files, which are all numbers).
+//! `rni build` runs it on the staging folder and publishes nothing when it
+//! finds anything.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use aho_corasick::AhoCorasick;
+use arrow::array::{Array, Date32Array, ListArray, StringArray};
+use arrow::datatypes::DataType;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::read::{BATCH_ROWS, RawCell, TableReader, discover_returns};
+use crate::schema::Schemas;
+use crate::scrub::fold;
+
+/// Raw identifying values of one authority's returns.
+#[derive(Debug, Default)]
+struct Identifiers {
+    /// Normalised (uppercase, no spaces) ids and UPNs, with their kind.
+    codes: Vec<(String, &'static str)>,
+    /// Compact uppercase postcodes.
+    postcodes: HashSet<String>,
+    /// Dates of birth.
+    dates_of_birth: HashSet<NaiveDate>,
+    /// Folded name words.
+    names: HashSet<String>,
+    /// Automata over `codes` and `postcodes`, built once.
+    codes_ac: Option<AhoCorasick>,
+    postcodes_ac: Option<AhoCorasick>,
+    /// Dates of birth as they could be written in text.
+    dates_ac: Option<AhoCorasick>,
+}
+
+/// One leak: where, and what kind of identifier. Never the value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// File, relative to the folder audited.
+    pub file: String,
+    /// Column, for Parquet; `text` otherwise.
+    pub column: String,
+    /// `name`, `child_id`, `upn`, `postcode`, `date_of_birth`, or another id column.
+    pub kind: String,
+    /// Authority whose return the value came from.
+    pub authority_code: String,
+}
+
+fn cell_text(cell: &RawCell) -> Option<String> {
+    match cell {
+        RawCell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        RawCell::Number(n) if n.fract() == 0.0 => Some(format!("{}", *n as i64)),
+        _ => None,
+    }
+}
+
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
+}
+
+fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Identifiers>> {
+    let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
+    for ret in discover_returns(returns_dir, schemas)? {
+        let ids = out.entry(ret.authority_code.clone()).or_default();
+        for schema in &schemas.tables {
+            let Some(source) = ret.tables.get(&schema.name) else { continue };
+            let Ok(mut reader) = TableReader::open(source, schema) else { continue };
+            while let Ok(Some(batch)) = reader.next_batch(&source.path, BATCH_ROWS) {
+                for row in batch {
+                    for (spec, cell) in schema.columns.iter().zip(&row.cells) {
+                        match spec.name.as_str() {
+                            "first_name" | "last_name" => {
+                                if let Some(t) = cell_text(cell) {
+                                    ids.names.extend(
+                                        t.split(|c: char| c.is_whitespace() || c == '-')
+                                            .map(fold)
+                                            .filter(|w| w.chars().count() >= 2),
+                                    );
+                                }
+                            }
+                            "date_of_birth" => {
+                                let date = match cell {
+                                    RawCell::Date(d) => Some(*d),
+                                    RawCell::Number(n) => crate::validate::serial_date(*n),
+                                    RawCell::Text(t) => crate::validate::parse_date(t),
+                                    RawCell::Empty => None,
+                                };
+                                ids.dates_of_birth.extend(date);
+                            }
+                            "postcode" => {
+                                if let Some(t) = cell_text(cell) {
+                                    let c = compact(&t);
+                                    if c.len() >= 5 {
+                                        ids.postcodes.insert(c);
+                                    }
+                                }
+                            }
+                            "upn" => ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "upn"))),
+                            "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
+                                ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "identifier")))
+                            }
+                            "linked_child_ids" => {
+                                if let Some(t) = cell_text(cell) {
+                                    ids.codes.extend(
+                                        t.split(';').map(compact).filter(|s| !s.is_empty()).map(|s| (s, "identifier")),
+                                    );
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for ids in out.values_mut() {
+        // Very short ids ("C1") would match inside ordinary words and pseudonyms; they are looked
+        // for only as whole tokens, which the automaton's matches are checked for anyway.
+        ids.codes.retain(|(c, _)| c.chars().count() >= 3);
+        ids.codes.sort();
+        ids.codes.dedup_by(|a, b| a.0 == b.0);
+        ids.codes_ac = AhoCorasick::new(ids.codes.iter().map(|(c, _)| c.as_str())).ok();
+        ids.postcodes_ac = AhoCorasick::new(ids.postcodes.iter()).ok();
+        let date_texts: Vec<String> = ids
+            .dates_of_birth
+            .iter()
+            .flat_map(|d| [d.format("%Y-%m-%d").to_string(), d.format("%d/%m/%Y").to_string()])
+            .collect();
+        ids.dates_ac = AhoCorasick::new(&date_texts).ok();
+    }
+    Ok(out)
+}
+
+/// Whether the match `start..end` of `haystack` is a whole token.
+fn is_whole(haystack: &str, start: usize, end: usize) -> bool {
+    let before = haystack[..start].chars().next_back();
+    let after = haystack[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// Whether `needle` occurs in `haystack` as a whole token.
+#[cfg(test)]
+fn contains_token(haystack: &str, needle: &str) -> bool {
+    haystack.match_indices(needle).any(|(at, m)| is_whole(haystack, at, at + m.len()))
+}
+
+fn placeholders() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"\[[A-Z]+(?::[0-9a-f]{1,32})?\]").unwrap_or_else(|_| unreachable!("a valid pattern")))
+}
+
+/// The authority a path inside `tables/` belongs to, if any.
+fn authority_of(rel: &str) -> Option<String> {
+    rel.split('/').find_map(|part| part.strip_prefix("authority_code=")).map(str::to_string)
+}
+
+struct Scanner<'a> {
+    by_authority: &'a BTreeMap<String, Identifiers>,
+    schemas: &'a Schemas,
+    findings: BTreeSet<Finding>,
+}
+
+/// What to look for in one piece of text.
+#[derive(Clone, Copy)]
+struct Look {
+    /// Names (free text of the value's own authority).
+    names: bool,
+    /// Ids made only of digits (not in aggregate files full of numbers).
+    numeric_ids: bool,
+}
+
+impl Scanner<'_> {
+    /// Whether a Parquet column of a table under `rel` holds free text.
+    fn is_free_text(&self, rel: &str, column: &str) -> bool {
+        let table = rel.strip_prefix("tables/").and_then(|r| r.split('/').next());
+        table.and_then(|t| self.schemas.table(t)).is_some_and(|t| {
+            t.columns.iter().any(|c| c.treatment == crate::schema::Treatment::Scrub && c.name == column)
+        })
+    }
+
+    fn scan_text(&mut self, rel: &str, column: &str, text: &str, dates: &[NaiveDate], look: Look) {
+        let upper = text.to_uppercase();
+        let flat = compact(text);
+        let owner = authority_of(rel);
+        for (code, ids) in self.by_authority {
+            let mut found = |kind: &str| {
+                self.findings.insert(Finding {
+                    file: rel.to_string(),
+                    column: column.to_string(),
+                    kind: kind.to_string(),
+                    authority_code: code.clone(),
+                });
+            };
+            if let Some(ac) = &ids.codes_ac {
+                let kinds: BTreeSet<&str> = ac
+                    .find_overlapping_iter(&upper)
+                    .filter(|m| is_whole(&upper, m.start(), m.end()))
+                    .map(|m| &ids.codes[m.pattern().as_usize()])
+                    .filter(|(code, _)| look.numeric_ids || !code.bytes().all(|b| b.is_ascii_digit()))
+                    .map(|(_, kind)| *kind)
+                    .collect();
+                for kind in kinds {
+                    found(kind);
+                }
+            }
+            if ids.postcodes_ac.as_ref().is_some_and(|ac| ac.is_match(&flat)) {
+                found("postcode");
+            }
+            let has_dob = dates.iter().any(|d| ids.dates_of_birth.contains(d))
+                || ids.dates_ac.as_ref().is_some_and(|ac| ac.is_match(text));
+            if has_dob {
+                found("date_of_birth");
+            }
+            // Names only in the tables of their own authority: there the scrubber removes them in any case.
+            if look.names && owner.as_deref() == Some(code.as_str()) {
+                // The scrubber's own placeholders ([NAME], [PERSON:…], [DATE]…) are not names,
+                // even for a young person called Name or Date.
+                let without_placeholders = placeholders().replace_all(text, " ");
+                let has_name = without_placeholders
+                    .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+                    .any(|w| ids.names.contains(&fold(w)));
+                if has_name {
+                    found("name");
+                }
+            }
+        }
+    }
+
+    fn scan_parquet(&mut self, path: &Path, rel: &str) -> Result<()> {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let bad = |e: &dyn std::fmt::Display| Error::Input { path: path.to_path_buf(), message: format!("unreadable Parquet ({e})") };
+        let file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?.build().map_err(|e| bad(&e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| bad(&e))?;
+            for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+                let mut text = String::new();
+                let mut dates = Vec::new();
+                let look = Look { names: self.is_free_text(rel, field.name()), numeric_ids: true };
+                match field.data_type() {
+                    // Counts and flags cannot hold an identifier; a number there equal to an id is chance.
+                    DataType::Int32 | DataType::Int64 | DataType::Float64 | DataType::Boolean => continue,
+                    DataType::Date32 => {
+                        if let Some(a) = array.as_any().downcast_ref::<Date32Array>() {
+                            dates.extend((0..a.len()).filter(|&i| a.is_valid(i)).filter_map(|i| a.value_as_date(i)));
+                        }
+                    }
+                    DataType::List(_) => {
+                        if let Some(l) = array.as_any().downcast_ref::<ListArray>() {
+                            let values = l.values();
+                            if let Some(s) = values.as_any().downcast_ref::<StringArray>() {
+                                for i in (0..s.len()).filter(|&i| s.is_valid(i)) {
+                                    text.push_str(s.value(i));
+                                    text.push('\n');
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        let cast = arrow::compute::cast(array, &DataType::Utf8).map_err(|e| bad(&e))?;
+                        if let Some(s) = cast.as_any().downcast_ref::<StringArray>() {
+                            for i in (0..s.len()).filter(|&i| s.is_valid(i)) {
+                                text.push_str(s.value(i));
+                                text.push('\n');
+                            }
+                        }
+                    }
+                }
+                self.scan_text(rel, field.name(), &text, &dates, look);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Audits every file under `root` against the identifiers in the returns under `returns_dir`.
+pub fn audit(root: &Path, returns_dir: &Path, schemas: &Schemas) -> Result<Vec<Finding>> {
+    let by_authority = collect(returns_dir, schemas)?;
+    audit_with(root, &by_authority, &[], schemas)
+}
+
+fn audit_with(
+    root: &Path,
+    by_authority: &BTreeMap<String, Identifiers>,
+    extra: &[PathBuf],
+    schemas: &Schemas,
+) -> Result<Vec<Finding>> {
+    let mut scanner = Scanner { by_authority, schemas, findings: BTreeSet::new() };
+    let mut stack = vec![root.to_path_buf()];
+    let mut files = extra.to_vec();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(Error::io("cannot read", &dir))? {
+            let path = entry.map_err(Error::io("cannot read", &dir))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for path in files {
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if path.extension().is_some_and(|e| e == "parquet") {
+            scanner.scan_parquet(&path, &rel)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
+            // Metric and report files are full of counts and populations: only ids with letters are looked for there.
+            let is_aggregate = rel.starts_with("metrics/") || rel.starts_with("report/") || rel.ends_with("metric_values_exact.csv");
+            let look = Look { names: false, numeric_ids: !is_aggregate };
+            scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look);
+        }
+    }
+    Ok(scanner.findings.into_iter().collect())
+}
+
+/// Audits `root` and also the given log files.
+pub fn audit_with_logs(root: &Path, returns_dir: &Path, logs: &[PathBuf], schemas: &Schemas) -> Result<Vec<Finding>> {
+    let by_authority = collect(returns_dir, schemas)?;
+    audit_with(root, &by_authority, logs, schemas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_whole() {
+        assert!(contains_token("SEEN WITH C123 TODAY", "C123"));
+        assert!(!contains_token("SEEN WITH C1234 TODAY", "C123"));
+        assert!(!contains_token("ABC123", "C123"));
+        assert!(contains_token("C123", "C123"));
+    }
+}
