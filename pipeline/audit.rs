@@ -159,7 +159,9 @@ fn contains_token(haystack: &str, needle: &str) -> bool {
 
 fn placeholders() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"\[[A-Z]+(?::[0-9a-f]{1,32})?\]").unwrap_or_else(|_| unreachable!("a valid pattern")))
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\[[A-Z]+(?::[0-9a-f]{1,32})?\]").unwrap_or_else(|_| unreachable!("a valid pattern"))
+    })
 }
 
 /// The authority a path inside `tables/` belongs to, if any.
@@ -241,9 +243,13 @@ impl Scanner<'_> {
 
     fn scan_parquet(&mut self, path: &Path, rel: &str) -> Result<()> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-        let bad = |e: &dyn std::fmt::Display| Error::Input { path: path.to_path_buf(), message: format!("unreadable Parquet ({e})") };
+        let bad = |e: &dyn std::fmt::Display| Error::Input {
+            path: path.to_path_buf(),
+            message: format!("unreadable Parquet ({e})"),
+        };
         let file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?.build().map_err(|e| bad(&e))?;
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?.build().map_err(|e| bad(&e))?;
         for batch in reader {
             let batch = batch.map_err(|e| bad(&e))?;
             for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -319,7 +325,8 @@ fn audit_with(
         } else {
             let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
             // Metric and report files are full of counts and populations: only ids with letters are looked for there.
-            let is_aggregate = rel.starts_with("metrics/") || rel.starts_with("report/") || rel.ends_with("metric_values_exact.csv");
+            let is_aggregate =
+                rel.starts_with("metrics/") || rel.starts_with("report/") || rel.ends_with("metric_values_exact.csv");
             let look = Look { names: false, numeric_ids: !is_aggregate };
             scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look);
         }

@@ -119,7 +119,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Audit(args) => {
             let findings = audit::audit_with_logs(&args.warehouse, &args.returns, &args.logs, &Schemas::builtin()?)?;
             if findings.is_empty() {
-                term::out(&format!("audit: no identifier from {} found in {}", args.returns.display(), args.warehouse.display()));
+                term::out(&format!(
+                    "audit: no identifier from {} found in {}",
+                    args.returns.display(),
+                    args.warehouse.display()
+                ));
                 return Ok(0);
             }
             term::out(&format!("audit: {} finding(s); values are not shown", findings.len()));
@@ -287,7 +291,9 @@ fn query_command(args: &cli::QueryArgs) -> Result<u8> {
         cli::QueryFormat::Table => arrow::util::pretty::pretty_format_batches(&batches)
             .map(|t| t.to_string())
             .map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?,
-        cli::QueryFormat::Csv => query_csv(&batches).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?,
+        cli::QueryFormat::Csv => {
+            query_csv(&batches).map_err(|e| Error::Query { origin: origin.clone(), source: e.into() })?
+        }
         cli::QueryFormat::Json => {
             let mut buf = Vec::new();
             {
@@ -314,8 +320,11 @@ fn query_csv(batches: &[arrow::array::RecordBatch]) -> std::result::Result<Strin
     }
     let options = FormatOptions::default().with_null("");
     for batch in batches {
-        let formatters: Vec<ArrayFormatter> =
-            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options)).collect::<std::result::Result<_, _>>()?;
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<_, _>>()?;
         for row in 0..batch.num_rows() {
             let cells: Vec<String> =
                 formatters.iter().map(|f| case_study::csv_safe(&f.value(row).to_string()).into_owned()).collect();

@@ -151,6 +151,26 @@ pub fn process_return(
     };
     let mut index = ReturnIndex::for_schemas(schemas);
     let mut hashes: HashMap<PathBuf, String> = HashMap::new();
+    // A workbook that cannot be opened stops its tables; the rest of the return goes on.
+    for (path, message) in &ret.unreadable {
+        tracing::warn!(authority = %ret.authority_code, period = %ret.period, "{}: {message}", path.display());
+        report.inputs.push(InputReport {
+            path: relative(path, base),
+            sheet: None,
+            table: "(workbook)".into(),
+            authority_code: ret.authority_code.clone(),
+            period: ret.period.to_string(),
+            sha256: sha256_file(path)?,
+            encoding: "xlsx".into(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected_by_rule: BTreeMap::new(),
+            postcodes_malformed: 0,
+            notes: vec![],
+            error: Some(format!("{}: {message}", relative(path, base))),
+        });
+    }
     for schema in &schemas.tables {
         let Some(source) = ret.tables.get(&schema.name) else {
             report.missing_tables.push(schema.name.clone());
@@ -472,6 +492,8 @@ pub struct PackageManifest<'a> {
     pub outputs: Vec<&'a OutputReport>,
     /// Tables absent from a return, as `authority/period/table`.
     pub missing_tables: Vec<String>,
+    /// Files and sheets in the returns that were not read, as `authority/period: what`.
+    pub ignored: Vec<String>,
 }
 
 /// Writes `MANIFEST.json` for a prepared package.
@@ -488,6 +510,11 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
             .returns
             .iter()
             .flat_map(|r| r.missing_tables.iter().map(move |t| format!("{}/{}/{t}", r.authority_code, r.period)))
+            .collect(),
+        ignored: report
+            .returns
+            .iter()
+            .flat_map(|r| r.ignored_files.iter().map(move |f| format!("{}/{}: {f}", r.authority_code, r.period)))
             .collect(),
     };
     let path = out.join("MANIFEST.json");
@@ -508,12 +535,21 @@ pub fn summary(report: &RunReport) -> String {
         for i in &r.inputs {
             let detail = match &i.error {
                 Some(e) => format!("NOT READ: {e}"),
-                None => i.rejected_by_rule.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
+                None => i
+                    .rejected_by_rule
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .chain(i.notes.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             };
             lines.push(format!(
                 "{:<10} {:<7} {:<13} {:>9} {:>9} {:>9}  {}",
                 r.authority_code, r.period, i.table, i.rows_read, i.rows_accepted, i.rows_rejected, detail
             ));
+        }
+        for f in &r.ignored_files {
+            lines.push(format!("{:<10} {:<7} not read: {f}", r.authority_code, r.period));
         }
         for t in &r.missing_tables {
             lines.push(format!(

@@ -72,6 +72,8 @@ pub struct ReturnDir {
     pub tables: BTreeMap<String, TableSource>,
     /// Files in the folder that are not a table, by name.
     pub ignored_files: Vec<String>,
+    /// Workbooks that could not be opened, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 /// Whether a folder name is an ONS/GSS authority code such as `E09000017`.
@@ -139,6 +141,7 @@ fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
 fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Result<ReturnDir> {
     let mut tables = BTreeMap::new();
     let mut ignored_files = Vec::new();
+    let mut unreadable = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(Error::io("cannot read", dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -172,9 +175,12 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         tables.remove(&key);
         let sheets = match sheet_names(&source.path) {
             Ok(s) => s,
-            Err(_) => {
-                // An unreadable workbook is reported when its tables are read.
-                tables.entry("\u{1}unreadable".into()).or_insert(source.clone());
+            Err(e) => {
+                let message = match e {
+                    Error::Input { message, .. } => message,
+                    other => other.to_string(),
+                };
+                unreadable.push((source.path.clone(), message));
                 continue;
             }
         };
@@ -185,12 +191,20 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
                     tables.insert(t.name.clone(), TableSource { path: source.path.clone(), sheet: Some(sheet) });
                 }
                 // Sheet names are named by position: a sheet name could be anything.
-                Some(_) => ignored_files.push(format!("{book_name} sheet {} (its table was already read from another file)", n + 1)),
+                Some(_) => ignored_files
+                    .push(format!("{book_name} sheet {} (its table was already read from another file)", n + 1)),
                 None => ignored_files.push(format!("{book_name} sheet {} (not named after a table)", n + 1)),
             }
         }
     }
-    Ok(ReturnDir { authority_code: code.to_string(), period, dir: dir.to_path_buf(), tables, ignored_files })
+    Ok(ReturnDir {
+        authority_code: code.to_string(),
+        period,
+        dir: dir.to_path_buf(),
+        tables,
+        ignored_files,
+        unreadable,
+    })
 }
 
 /// Names of the sheets of a workbook.

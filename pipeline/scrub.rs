@@ -432,8 +432,12 @@ mod tests {
 
     #[test]
     fn ids_of_the_return_become_tokens() {
-        let s = scrubber().with_ids(&[("[PERSON:aaaa1111]".into(), "YP001005".into()), ("[PERSON:bbbb2222]".into(), "12".into())]);
-        assert_eq!(s.scrub("Sibling yp001005 open; ref YP0010051 and 12 stay."), "Sibling [PERSON:aaaa1111] open; ref YP0010051 and 12 stay.");
+        let s = scrubber()
+            .with_ids(&[("[PERSON:aaaa1111]".into(), "YP001005".into()), ("[PERSON:bbbb2222]".into(), "12".into())]);
+        assert_eq!(
+            s.scrub("Sibling yp001005 open; ref YP0010051 and 12 stay."),
+            "Sibling [PERSON:aaaa1111] open; ref YP0010051 and 12 stay."
+        );
     }
 
     #[test]

@@ -110,7 +110,9 @@ impl Rule {
             Rule::Unique => "this id was already used in an earlier row",
             Rule::Reference => "refers to an id that is not in the same return",
             Rule::TooLong => "the text is longer than 200,000 characters",
-            Rule::Quote => "a quotation mark is not closed: the rows after it were read into this cell; close the quote",
+            Rule::Quote => {
+                "a quotation mark is not closed: the rows after it were read into this cell; close the quote"
+            }
         }
     }
 }
