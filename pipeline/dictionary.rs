@@ -49,9 +49,56 @@ pub fn render(schemas: &Schemas) -> String {
         render_table(&mut md, table);
     }
     render_pseudonyms(&mut md);
+    render_metrics(&mut md);
     md.push_str(DISCLOSURE);
     md
 }
+
+/// The published metrics: the `metric_values` columns and every metric with its header comment.
+fn render_metrics(md: &mut String) {
+    md.push_str(METRIC_VALUES);
+    let _ = writeln!(md, "| metric | kind | what it measures |");
+    let _ = writeln!(md, "|---|---|---|");
+    for (name, sql) in crate::metrics::QUERIES {
+        let header: Vec<String> = sql
+            .lines()
+            .take_while(|l| l.starts_with("--"))
+            .map(|l| l.trim_start_matches('-').trim().to_string())
+            .collect();
+        let kind =
+            header.iter().find_map(|l| l.strip_prefix("kind:").map(|k| k.trim().to_string())).unwrap_or_default();
+        // The description runs from the first line up to the first `key:` line.
+        let mut description = Vec::new();
+        for (i, line) in header.iter().enumerate() {
+            let line = if i == 0 { line.split_once(": ").map_or(line.as_str(), |(_, d)| d) } else { line.as_str() };
+            if i > 0 && line.split_once(':').is_some_and(|(k, _)| !k.contains(' ')) {
+                break;
+            }
+            description.push(line.to_string());
+        }
+        let _ = writeln!(md, "| `{name}` | {kind} | {} |", cell(&description.join(" ")));
+    }
+    md.push('\n');
+}
+
+const METRIC_VALUES: &str = "\
+## Published metrics (`metrics/metric_values`)
+
+One row per metric, area, period and breakdown, as Parquet and CSV:
+
+| column | type | meaning |
+|---|---|---|
+| `metric` | string | metric id: the file stem of its SQL in `queries/` |
+| `authority_code` | string | ONS code; `ALL` for the programme; `SN:<code>` for an authority's statistical neighbours; `E92000001` for England |
+| `authority_name` | string | name of the area |
+| `period` | string | quarter (`2025Q3`), or DfE reporting year (`2025`) for reference metrics |
+| `breakdown` | string | `''` for the total, or a code such as `CCE` |
+| `numerator` | int64 | the count (for counts) or the numerator; empty when suppressed |
+| `denominator` | int64 | the denominator; empty when suppressed or not applicable |
+| `value` | float64 | the count, `100 × numerator / denominator` for percentages, per 10,000 for rates; empty when suppressed |
+| `status` | string | `''` published, `c` suppressed, `x` not available, `z` not applicable, `u` low reliability (as published) |
+
+";
 
 fn render_table(md: &mut String, table: &TableSchema) {
     let _ = writeln!(md, "## Table `{}`\n", table.name);
