@@ -68,11 +68,16 @@ pub fn gazetteer() -> &'static Gazetteer {
 
 /// Matching key of a word: lowercase letters and digits, accents and apostrophes removed.
 pub fn fold(word: &str) -> String {
+    if word.is_ascii() {
+        // The common case, without Unicode decomposition.
+        return word.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char).collect();
+    }
     word.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
-fn patterns() -> &'static [(Regex, &'static str)] {
-    static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+/// The typed patterns, and a set of all of them to find in one pass which ones occur.
+fn patterns() -> &'static (Vec<(Regex, &'static str)>, regex::RegexSet) {
+    static P: OnceLock<(Vec<(Regex, &'static str)>, regex::RegexSet)> = OnceLock::new();
     P.get_or_init(|| {
         const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
         const STREET: &str = r"(?:Road|Rd|Street|St|Close|Avenue|Ave|Lane|Way|Gardens|Crescent|Drive|Court|Place|Terrace|Grove|Square|Walk|Mews|Row|Parade|Hill|Park|Rise|View|Green)";
@@ -88,9 +93,10 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             (format!(r"(?i)\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"), "[DATE]"),
             (format!(r"\b(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}\b"), "[ADDRESS]"),
         ];
-        list.into_iter()
-            .filter_map(|(re, label)| Regex::new(&re).ok().map(|r| (r, label)))
-            .collect()
+        let compiled: Vec<(Regex, &'static str)> =
+            list.into_iter().filter_map(|(re, label)| Regex::new(&re).ok().map(|r| (r, label))).collect();
+        let set = regex::RegexSet::new(compiled.iter().map(|(r, _)| r.as_str())).unwrap_or_else(|_| regex::RegexSet::empty());
+        (compiled, set)
     })
 }
 
@@ -114,7 +120,8 @@ impl Target {
 /// A scrubber for one return: knows its young people's names (and their schools).
 pub struct Scrubber {
     single: HashMap<String, Target>,
-    pairs: HashMap<(String, String), Target>,
+    /// First name → surname → person, for "First Last" written together.
+    pairs: HashMap<String, HashMap<String, Target>>,
     gazetteer: &'static Gazetteer,
     schools: Option<aho_corasick::AhoCorasick>,
     ids: Option<(aho_corasick::AhoCorasick, Vec<String>)>,
@@ -135,7 +142,7 @@ impl Scrubber {
     /// A scrubber for the given young people: (token, first name, last name).
     pub fn new(people: &[(String, String, String)]) -> Scrubber {
         let mut single: HashMap<String, Target> = HashMap::new();
-        let mut pairs: HashMap<(String, String), Target> = HashMap::new();
+        let mut pairs: HashMap<String, HashMap<String, Target>> = HashMap::new();
         let add = |map_key: String, token: &str, single: &mut HashMap<String, Target>| {
             if map_key.chars().count() < 2 {
                 return;
@@ -163,14 +170,14 @@ impl Scrubber {
             }
             if let (Some(f), Some(l)) = (first_words.last(), last_words.first()) {
                 let target = Target::Person(token.clone());
-                let key = (f.clone(), l.clone());
-                match pairs.get(&key) {
+                let by_surname = pairs.entry(f.clone()).or_default();
+                match by_surname.get(l) {
                     Some(existing) if *existing != target => {
-                        pairs.insert(key, Target::Ambiguous);
+                        by_surname.insert(l.clone(), Target::Ambiguous);
                     }
                     Some(_) => {}
                     None => {
-                        pairs.insert(key, target);
+                        by_surname.insert(l.clone(), target);
                     }
                 }
             }
@@ -222,9 +229,17 @@ impl Scrubber {
 
     /// The text with people and contact details replaced.
     pub fn scrub(&self, text: &str) -> String {
-        let mut current: String = self.replace_schools(self.replace_ids(text.nfc().collect()));
-        for (re, label) in patterns() {
-            if re.is_match(&current) {
+        let nfc = match unicode_normalization::is_nfc_quick(text.chars()) {
+            unicode_normalization::IsNormalized::Yes => text.to_string(),
+            _ => text.nfc().collect(),
+        };
+        let mut current: String = self.replace_schools(self.replace_ids(nfc));
+        let (list, set) = patterns();
+        // One pass finds which patterns occur; each of those then runs in order (a replacement
+        // can only remove later matches, never create one, so skipping the absent ones is exact).
+        let present = set.matches(&current);
+        for (i, (re, label)) in list.iter().enumerate() {
+            if present.matched(i) && re.is_match(&current) {
                 current = re.replace_all(&current, *label).into_owned();
             }
         }
@@ -251,7 +266,7 @@ impl Scrubber {
                 let gap = &text[w.end..next.start];
                 if !gap.is_empty()
                     && gap.chars().all(|c| c == ' ')
-                    && let Some(target) = self.pairs.get(&(w.key.clone(), next.key.clone()))
+                    && let Some(target) = self.pairs.get(&w.key).and_then(|m| m.get(&next.key))
                 {
                     out.push_str(between);
                     out.push_str(target.token());
@@ -361,13 +376,13 @@ struct Word {
 
 /// Words of a text: letters and digits, with apostrophes and hyphens inside a word.
 fn words(text: &str) -> Vec<Word> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (n, &(i, c)) in chars.iter().enumerate() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         let is_inner = matches!(c, '\'' | '’' | '-')
             && start.is_some()
-            && chars.get(n + 1).is_some_and(|&(_, next)| next.is_alphanumeric());
+            && chars.peek().is_some_and(|&(_, next)| next.is_alphanumeric());
         if c.is_alphanumeric() || is_inner {
             if start.is_none() {
                 start = Some(i);
