@@ -59,7 +59,7 @@ fn render_metrics(md: &mut String) {
     md.push_str(METRIC_VALUES);
     let _ = writeln!(md, "| metric | kind | what it measures |");
     let _ = writeln!(md, "|---|---|---|");
-    for (name, sql) in crate::metrics::QUERIES {
+    for (name, sql) in crate::queries::QUERIES {
         let header: Vec<String> = sql
             .lines()
             .take_while(|l| l.starts_with("--"))

@@ -89,6 +89,7 @@ pub enum Error {
     },
 
     /// A query failed: names the query (file or command line) and DataFusion's reason.
+    #[cfg(feature = "engine")]
     #[error("query {origin}: {source}")]
     Query {
         /// The query file, or `command line`.
@@ -122,7 +123,9 @@ impl Error {
     /// (usage, configuration, key), 1 when it ran and found something the user must act on.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Stale(_) | Error::Locked(_) | Error::Failed(_) | Error::Query { .. } | Error::Parquet { .. } => 1,
+            Error::Stale(_) | Error::Locked(_) | Error::Failed(_) | Error::Parquet { .. } => 1,
+            #[cfg(feature = "engine")]
+            Error::Query { .. } => 1,
             _ => 2,
         }
     }
