@@ -430,14 +430,14 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
     // One authority at a time: its scrubber (every name in its returns) lives only while its returns are read.
     let mut scrubber: Option<(String, Scrubber)> = None;
     for ret in &returns {
-        if let Mode::Prepare { pseudonymiser, .. } = mode {
-            if scrubber.as_ref().is_none_or(|(code, _)| code != &ret.authority_code) {
-                drop(scrubber.take()); // free the last authority's names before reading the next
-                let mine: Vec<ReturnDir> =
-                    returns.iter().filter(|r| r.authority_code == ret.authority_code).cloned().collect();
-                let built = scrubbers_for(&mine, schemas, pseudonymiser).remove(&ret.authority_code);
-                scrubber = built.map(|s| (ret.authority_code.clone(), s));
-            }
+        if let Mode::Prepare { pseudonymiser, .. } = mode
+            && scrubber.as_ref().is_none_or(|(code, _)| code != &ret.authority_code)
+        {
+            drop(scrubber.take()); // free the last authority's names before reading the next
+            let mine: Vec<ReturnDir> =
+                returns.iter().filter(|r| r.authority_code == ret.authority_code).cloned().collect();
+            let built = scrubbers_for(&mine, schemas, pseudonymiser).remove(&ret.authority_code);
+            scrubber = built.map(|s| (ret.authority_code.clone(), s));
         }
         let r = process_return(ret, schemas, mode, root, scrubber.as_ref().map(|(_, s)| s))?;
         tracing::info!(
