@@ -407,12 +407,12 @@ impl Cohort {
         let id_prefix = ["YP", "C", "LCS", "M"][a_index % 4];
         let schools: Vec<String> =
             (0..8).map(|_| format!("{} {}", pick(rng, STREETS), pick(rng, SCHOOL_WORDS))).collect();
+        let british_first = reference::name_list(reference::FIRST_NAMES);
+        let british_last = reference::name_list(reference::SURNAMES);
         let mut people = Vec::with_capacity(options.young_people);
         for i in 0..options.young_people {
             let mut first: String = FirstName(EN).fake_with_rng(rng);
             let mut last: String = LastName(EN).fake_with_rng(rng);
-            let british_first = reference::name_list(reference::FIRST_NAMES);
-            let british_last = reference::name_list(reference::SURNAMES);
             if rng.random_bool(0.5) {
                 first = pick(rng, &british_first).to_string();
                 last = pick(rng, &british_last).to_string();
