@@ -157,6 +157,16 @@ const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\
 /// characters removed, trim, inner runs of whitespace collapsed to one space,
 /// Unicode uppercase.
 pub fn normalise(value: &str) -> String {
+    // Fast path: printable ASCII without lowercase letters or stray spaces is already normal.
+    let b = value.as_bytes();
+    let is_plain = !b.is_empty()
+        && b.iter().all(|&c| c.is_ascii_graphic() && !c.is_ascii_lowercase() || c == b' ')
+        && b[0] != b' '
+        && b[b.len() - 1] != b' '
+        && !value.contains("  ");
+    if is_plain {
+        return value.to_string();
+    }
     let nfc: String = value.nfc().filter(|c| !ZERO_WIDTH.contains(c)).collect();
     let mut out = String::with_capacity(nfc.len());
     for word in nfc.split_whitespace() {

@@ -338,7 +338,10 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
         return;
     };
     let school_col = col("school_name");
-    let Ok(mut reader) = TableReader::open(source, schema) else { return };
+    let wanted: Vec<usize> =
+        [Some(id_col), Some(first_col), Some(last_col), school_col].into_iter().flatten().collect();
+    let Ok(reader) = TableReader::open(source, schema) else { return };
+    let mut reader = reader.only_columns(&wanted);
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
         RawCell::Number(n) => n.to_string(),
@@ -436,10 +439,14 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
             drop(scrubber.take()); // free the last authority's names before reading the next
             let mine: Vec<ReturnDir> =
                 returns.iter().filter(|r| r.authority_code == ret.authority_code).cloned().collect();
+            let started = Instant::now();
             let built = scrubbers_for(&mine, schemas, pseudonymiser).remove(&ret.authority_code);
+            tracing::debug!(authority = %ret.authority_code, seconds = started.elapsed().as_secs_f64(), "names read");
             scrubber = built.map(|s| (ret.authority_code.clone(), s));
         }
+        let started = Instant::now();
         let r = process_return(ret, schemas, mode, root, scrubber.as_ref().map(|(_, s)| s))?;
+        tracing::debug!(authority = %ret.authority_code, seconds = started.elapsed().as_secs_f64(), "return processed");
         tracing::info!(
             authority = %r.authority_code,
             period = %r.period,

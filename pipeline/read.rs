@@ -389,6 +389,17 @@ impl TableReader {
         })
     }
 
+    /// Reads only these schema columns (the others come back empty): cheaper when a
+    /// pass needs a few columns of a wide table.
+    pub fn only_columns(mut self, columns: &[usize]) -> TableReader {
+        for target in &mut self.map {
+            if target.is_some_and(|c| !columns.contains(&c)) {
+                *target = None;
+            }
+        }
+        self
+    }
+
     /// The next batch of up to `max` rows; `None` at the end of the table.
     pub fn next_batch(&mut self, path: &Path, max: usize) -> Result<Option<Vec<RawRow>>> {
         let mut out = Vec::with_capacity(max.min(BATCH_ROWS));

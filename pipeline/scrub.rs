@@ -68,11 +68,21 @@ pub fn gazetteer() -> &'static Gazetteer {
 
 /// Matching key of a word: lowercase letters and digits, accents and apostrophes removed.
 pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`] into a reused buffer; the ASCII case without Unicode decomposition.
+fn fold_into(word: &str, out: &mut String) {
+    out.clear();
     if word.is_ascii() {
-        // The common case, without Unicode decomposition.
-        return word.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char).collect();
+        out.extend(word.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        out.extend(
+            word.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase),
+        );
     }
-    word.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// The typed patterns, and a set of all of them to find in one pass which ones occur.
@@ -247,7 +257,8 @@ impl Scrubber {
     }
 
     fn scrub_words(&self, text: &str) -> String {
-        let words = words(text);
+        let (words, keys) = words(text);
+        let key = |w: &Word| &keys[w.key_start..w.key_end];
         let mut out = String::with_capacity(text.len() + 16);
         let mut last_end = 0;
         let mut i = 0;
@@ -266,7 +277,7 @@ impl Scrubber {
                 let gap = &text[w.end..next.start];
                 if !gap.is_empty()
                     && gap.chars().all(|c| c == ' ')
-                    && let Some(target) = self.pairs.get(&w.key).and_then(|m| m.get(&next.key))
+                    && let Some(target) = self.pairs.get(key(w)).and_then(|m| m.get(key(next)))
                 {
                     out.push_str(between);
                     out.push_str(target.token());
@@ -279,11 +290,11 @@ impl Scrubber {
             }
             // A surname straight after a name ("Tyler White") is a name even when it is also a word.
             let follows_name = previous_was_name && !between.is_empty() && between.chars().all(|c| c == ' ');
-            let replacement = self.replacement(w, &text[w.start..w.end], follows_name, i, &words, text);
+            let replacement = self.replacement(key(w), &text[w.start..w.end], follows_name, i, &words, &keys, text);
             match replacement {
                 Some(token) => {
                     out.push_str(between);
-                    out.push_str(&token);
+                    out.push_str(token);
                     out.push_str(possessive_suffix(&text[w.start..w.end]));
                     last_end = w.end;
                     previous_was_name = true;
@@ -296,27 +307,29 @@ impl Scrubber {
         out
     }
 
-    fn replacement(
-        &self,
-        w: &Word,
+    #[allow(clippy::too_many_arguments)] // the word, its neighbours and the text they come from
+    fn replacement<'s>(
+        &'s self,
+        key: &str,
         original: &str,
         previous_was_name: bool,
         i: usize,
         words: &[Word],
+        keys: &str,
         text: &str,
-    ) -> Option<String> {
-        let key = &w.key;
+    ) -> Option<&'s str> {
         if let Some(target) = self.single.get(key) {
-            return Some(target.token().to_string());
+            return Some(target.token());
         }
         let is_capitalised = original.chars().next().is_some_and(char::is_uppercase);
         if !is_capitalised {
             return None;
         }
         let g = self.gazetteer;
-        if g.names.contains(key) && (previous_was_name || !g.common.contains(key) || self.precedes_name(i, words, text))
+        if g.names.contains(key)
+            && (previous_was_name || !g.common.contains(key) || self.precedes_name(i, words, keys, text))
         {
-            return Some("[NAME]".into());
+            return Some("[NAME]");
         }
         // "called Tiegan", "known as Big Man": a capitalised word after a naming cue.
         let cue = |j: usize| words.get(j).map(|p| text[p.start..p.end].to_lowercase());
@@ -325,7 +338,7 @@ impl Scrubber {
             let is_cue = matches!(prev.as_str(), "called" | "named" | "nicknamed" | "aka")
                 || (prev == "as" && i >= 2 && cue(i - 2).as_deref() == Some("known"));
             if is_cue && !g.common.contains(key) {
-                return Some("[NAME]".into());
+                return Some("[NAME]");
             }
         }
         None
@@ -334,15 +347,16 @@ impl Scrubber {
 
 impl Scrubber {
     /// Whether the next word, after only spaces, is a capitalised name ("Will Smith").
-    fn precedes_name(&self, i: usize, words: &[Word], text: &str) -> bool {
+    fn precedes_name(&self, i: usize, words: &[Word], keys: &str, text: &str) -> bool {
         let (Some(w), Some(next)) = (words.get(i), words.get(i + 1)) else { return false };
+        let next_key = &keys[next.key_start..next.key_end];
         let gap = &text[w.end..next.start];
         let is_capitalised = text[next.start..].chars().next().is_some_and(char::is_uppercase);
         !gap.is_empty()
             && gap.chars().all(|c| c == ' ')
             && is_capitalised
-            && (self.single.contains_key(&next.key)
-                || (self.gazetteer.names.contains(&next.key) && !self.gazetteer.common.contains(&next.key)))
+            && (self.single.contains_key(next_key)
+                || (self.gazetteer.names.contains(next_key) && !self.gazetteer.common.contains(next_key)))
     }
 }
 
@@ -370,15 +384,28 @@ fn replace_whole<'a>(text: String, ac: &aho_corasick::AhoCorasick, label: impl F
 struct Word {
     start: usize,
     end: usize,
-    /// Folded, without a possessive.
-    key: String,
+    /// Where the folded word (without a possessive) sits in the keys buffer.
+    key_start: usize,
+    key_end: usize,
 }
 
-/// Words of a text: letters and digits, with apostrophes and hyphens inside a word.
-fn words(text: &str) -> Vec<Word> {
+/// Words of a text: letters and digits, with apostrophes and hyphens inside a
+/// word; and one buffer holding every word's folded key.
+fn words(text: &str) -> (Vec<Word>, String) {
     let mut out = Vec::with_capacity(text.len() / 5);
+    let mut keys = String::with_capacity(text.len());
+    let mut scratch = String::new();
     let mut start: Option<usize> = None;
     let mut chars = text.char_indices().peekable();
+    let mut push = |s: usize, e: usize, keys: &mut String| {
+        let original = &text[s..e];
+        // A word's key leaves out a possessive `'s`, so "Jayden's" matches "Jayden".
+        let base = original.strip_suffix("'s").or_else(|| original.strip_suffix("’s")).unwrap_or(original);
+        fold_into(base, &mut scratch);
+        let key_start = keys.len();
+        keys.push_str(&scratch);
+        out.push(Word { start: s, end: e, key_start, key_end: keys.len() });
+    };
     while let Some((i, c)) = chars.next() {
         let is_inner = matches!(c, '\'' | '’' | '-')
             && start.is_some()
@@ -388,20 +415,13 @@ fn words(text: &str) -> Vec<Word> {
                 start = Some(i);
             }
         } else if let Some(s) = start.take() {
-            out.push(word(text, s, i));
+            push(s, i, &mut keys);
         }
     }
     if let Some(s) = start {
-        out.push(word(text, s, text.len()));
+        push(s, text.len(), &mut keys);
     }
-    out
-}
-
-/// A word's key leaves out a possessive `'s`, so "Jayden's" matches "Jayden".
-fn word(text: &str, start: usize, end: usize) -> Word {
-    let original = &text[start..end];
-    let base = original.strip_suffix("'s").or_else(|| original.strip_suffix("’s")).unwrap_or(original);
-    Word { start, end, key: fold(base) }
+    (out, keys)
 }
 
 fn name_words(name: &str) -> Vec<String> {
@@ -518,5 +538,35 @@ mod tests {
         ]);
         let out = s.scrub("Alex was seen with Alex Brown.");
         assert_eq!(out, "[PERSON] was seen with [PERSON:22222222].");
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    /// Not a test of speed (timings belong to bench/): prints how long scrubbing takes, for profiling.
+    #[test]
+    #[ignore = "prints timings; run with --ignored --nocapture in release mode"]
+    #[allow(clippy::print_stdout)] // the timing is the output
+    fn scrub_speed() {
+        let (people, notes) = crate::synth::sample_notes(3, 40_000, 40_000);
+        let tokens: Vec<(String, String, String)> =
+            people.iter().enumerate().map(|(i, (f, l))| (format!("[PERSON:{i:08x}]"), f.clone(), l.clone())).collect();
+        let ids: Vec<(String, String)> =
+            (0..people.len()).map(|i| (format!("[PERSON:{i:08x}]"), format!("YP{i:06}"))).collect();
+        let t = std::time::Instant::now();
+        let s = super::Scrubber::new(&tokens).with_ids(&ids);
+        println!("build scrubber for {} people: {:?}", people.len(), t.elapsed());
+        let t = std::time::Instant::now();
+        let mut total = 0;
+        for n in &notes {
+            total += s.scrub(&n.text).len();
+        }
+        let e = t.elapsed();
+        println!(
+            "scrub {} notes: {:?} ({:.1} µs/note, {total} bytes out)",
+            notes.len(),
+            e,
+            e.as_secs_f64() * 1e6 / notes.len() as f64
+        );
     }
 }

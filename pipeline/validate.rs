@@ -178,11 +178,12 @@ impl<'a> TableValidator<'a> {
     /// Checks one row; accepted rows' ids are added to `index` for later tables.
     pub fn check(&mut self, raw: RawRow, index: &mut ReturnIndex) -> Result<ValidRow, Vec<Rejection>> {
         let mut problems = Vec::new();
-        let mut values = Vec::with_capacity(raw.cells.len());
         let reject = |problems: &mut Vec<Rejection>, spec: &ColumnSpec, rule| {
             problems.push(Rejection { row: raw.row, column: spec.name.clone(), rule })
         };
-        for (spec, cell) in self.schema.columns.iter().zip(raw.cells.iter()) {
+        let mut values = Vec::with_capacity(raw.cells.len());
+        let row_number = raw.row;
+        for (spec, cell) in self.schema.columns.iter().zip(raw.cells) {
             let value = match parse_cell(spec, cell) {
                 Ok(v) => v,
                 Err(rule) => {
@@ -255,26 +256,28 @@ impl<'a> TableValidator<'a> {
                 }
             }
         }
-        Ok(ValidRow { row: raw.row, values })
+        Ok(ValidRow { row: row_number, values })
     }
 }
 
-fn parse_cell(spec: &ColumnSpec, cell: &RawCell) -> Result<Value, Rule> {
+fn parse_cell(spec: &ColumnSpec, cell: RawCell) -> Result<Value, Rule> {
     let text = match cell {
         RawCell::Empty => return Ok(Value::Null),
         RawCell::Date(d) => {
             return match spec.column_type {
-                ColumnType::Date => Ok(Value::Date(*d)),
+                ColumnType::Date => Ok(Value::Date(d)),
                 ColumnType::Text => Ok(Value::Text(d.format("%Y-%m-%d").to_string())),
                 _ => Err(type_rule(spec.column_type)),
             };
         }
         RawCell::Number(n) => {
             if spec.column_type == ColumnType::Date {
-                return serial_date(*n).map(Value::Date).ok_or(Rule::Date);
+                return serial_date(n).map(Value::Date).ok_or(Rule::Date);
             }
-            number_text(*n)
+            number_text(n)
         }
+        // Most cells need no trimming: keep the string rather than copy it.
+        RawCell::Text(t) if t.trim().len() == t.len() => t,
         RawCell::Text(t) => t.trim().to_string(),
     };
     if text.is_empty() {
@@ -343,6 +346,23 @@ fn number_text(n: f64) -> String {
 /// or an Excel serial number.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
+    // The two usual forms, read directly; anything else goes through chrono's parser below.
+    let b = t.as_bytes();
+    let num = |s: &[u8]| s.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (num(&b[0..4]), num(&b[5..7]), num(&b[8..10]))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    if b.len() == 10
+        && b[2] == b'/'
+        && b[5] == b'/'
+        && let (Some(d), Some(m), Some(y)) = (num(&b[0..2]), num(&b[3..5]), num(&b[6..10]))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
     if t.bytes().all(|b| b.is_ascii_digit()) && (1..=6).contains(&t.len()) {
         return t.parse::<f64>().ok().and_then(serial_date);
     }

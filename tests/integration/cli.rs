@@ -6,7 +6,9 @@ use crate::util::{rni, rni_ok, temp};
 fn every_command_has_help() {
     let dir = temp();
     let top = rni_ok(dir.path(), &["--help"]);
-    for command in ["demo", "synth", "keygen", "dictionary", "validate", "prepare", "build", "query", "case-study", "audit"] {
+    for command in
+        ["demo", "synth", "keygen", "dictionary", "validate", "prepare", "build", "query", "case-study", "audit"]
+    {
         assert!(top.contains(command), "top-level help lists {command}");
         let help = rni_ok(dir.path(), &[command, "--help"]);
         assert!(help.contains("Usage: rni"), "{command} --help: {help}");
