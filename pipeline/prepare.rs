@@ -429,37 +429,77 @@ pub fn run_all(root: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunRepo
     let started = Instant::now();
     let returns = discover_returns(root, schemas)?;
     let bar = crate::term::progress(returns.len() as u64, "returns");
-    let mut report = RunReport::default();
-    // One authority at a time: its scrubber (every name in its returns) lives only while its returns are read.
-    let mut scrubber: Option<(String, Scrubber)> = None;
-    for ret in &returns {
-        if let Mode::Prepare { pseudonymiser, .. } = mode
-            && scrubber.as_ref().is_none_or(|(code, _)| code != &ret.authority_code)
-        {
-            drop(scrubber.take()); // free the last authority's names before reading the next
-            let mine: Vec<ReturnDir> =
-                returns.iter().filter(|r| r.authority_code == ret.authority_code).cloned().collect();
+    let codes: Vec<String> = returns
+        .iter()
+        .map(|r| r.authority_code.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Authorities are independent: one per core. Each one's scrubber (every name in its
+    // returns) lives only while its returns are read.
+    let per_authority = in_parallel(&codes, |code| -> Result<Vec<ReturnReport>> {
+        let mine: Vec<ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).cloned().collect();
+        let scrubber = match mode {
+            Mode::Prepare { pseudonymiser, .. } => {
+                let started = Instant::now();
+                let built = scrubbers_for(&mine, schemas, pseudonymiser).remove(code);
+                tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "names read");
+                built
+            }
+            Mode::Validate => None,
+        };
+        let mut reports = Vec::new();
+        for ret in &mine {
             let started = Instant::now();
-            let built = scrubbers_for(&mine, schemas, pseudonymiser).remove(&ret.authority_code);
-            tracing::debug!(authority = %ret.authority_code, seconds = started.elapsed().as_secs_f64(), "names read");
-            scrubber = built.map(|s| (ret.authority_code.clone(), s));
+            let r = process_return(ret, schemas, mode, root, scrubber.as_ref())?;
+            tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "return processed");
+            tracing::info!(
+                authority = %r.authority_code,
+                period = %r.period,
+                rows_accepted = r.inputs.iter().map(|i| i.rows_accepted).sum::<usize>(),
+                rows_rejected = r.inputs.iter().map(|i| i.rows_rejected).sum::<usize>(),
+                "return read"
+            );
+            reports.push(r);
+            bar.inc(1);
         }
-        let started = Instant::now();
-        let r = process_return(ret, schemas, mode, root, scrubber.as_ref().map(|(_, s)| s))?;
-        tracing::debug!(authority = %ret.authority_code, seconds = started.elapsed().as_secs_f64(), "return processed");
-        tracing::info!(
-            authority = %r.authority_code,
-            period = %r.period,
-            rows_accepted = r.inputs.iter().map(|i| i.rows_accepted).sum::<usize>(),
-            rows_rejected = r.inputs.iter().map(|i| i.rows_rejected).sum::<usize>(),
-            "return read"
-        );
-        report.returns.push(r);
-        bar.inc(1);
+        Ok(reports)
+    });
+    let mut report = RunReport::default();
+    for reports in per_authority {
+        report.returns.extend(reports?);
     }
     bar.finish_and_clear();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Runs `work` on every item, on as many threads as there are cores; results in input order.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    if threads == 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = work(item);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    // A worker that panicked has already made the scope panic; every slot is filled here.
+    results.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
 }
 
 /// Writes the rejected-row report: file, row, column, rule and what to check; never a value.

@@ -272,9 +272,10 @@ fn build_into(
     let returns = discover_returns(&options.returns, schemas)?;
     let is_compatible =
         previous.is_some_and(|p| p.schema_version == schemas.version && p.tool_version == env!("CARGO_PKG_VERSION"));
-    let codes: BTreeSet<String> = returns.iter().map(|r| r.authority_code.clone()).collect();
-    let mut authorities = Vec::new();
-    for code in &codes {
+    let codes: Vec<String> =
+        returns.iter().map(|r| r.authority_code.clone()).collect::<BTreeSet<String>>().into_iter().collect();
+    // Authorities are independent: one per core.
+    let built = prepare::in_parallel(&codes, |code| -> Result<AuthorityEntry> {
         let rets: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
         let prior =
             previous.filter(|_| is_compatible).and_then(|p| p.authorities.iter().find(|a| &a.authority_code == code));
@@ -344,8 +345,9 @@ fn build_into(
         }
         bar.finish_and_clear();
         entries.sort_by(|a, b| a.period.cmp(&b.period));
-        authorities.push(AuthorityEntry { authority_code: code.clone(), names_digest: digest, returns: entries });
-    }
+        Ok(AuthorityEntry { authority_code: code.clone(), names_digest: digest, returns: entries })
+    });
+    let mut authorities = built.into_iter().collect::<Result<Vec<_>>>()?;
     authorities.sort_by(|a, b| a.authority_code.cmp(&b.authority_code));
     timings.insert("prepare".into(), t.elapsed().as_secs_f64());
     let rejected_total: usize = authorities.iter().map(AuthorityEntry::rows_rejected).sum();
