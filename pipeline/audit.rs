@@ -39,11 +39,6 @@ struct Identifiers {
     dates_of_birth: HashSet<NaiveDate>,
     /// Folded name words.
     names: HashSet<String>,
-    /// Automata over `codes` and `postcodes`, built once.
-    codes_ac: Option<AhoCorasick>,
-    postcodes_ac: Option<AhoCorasick>,
-    /// Dates of birth as they could be written in text.
-    dates_ac: Option<AhoCorasick>,
 }
 
 /// One leak: where, and what kind of identifier. Never the value.
@@ -127,19 +122,10 @@ fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Ide
         }
     }
     for ids in out.values_mut() {
-        // Very short ids ("C1") would match inside ordinary words and pseudonyms; they are looked
-        // for only as whole tokens, which the automaton's matches are checked for anyway.
+        // Ids of one or two characters ("C1") cannot be told apart from ordinary text: not looked for.
         ids.codes.retain(|(c, _)| c.chars().count() >= 3);
         ids.codes.sort();
         ids.codes.dedup_by(|a, b| a.0 == b.0);
-        ids.codes_ac = AhoCorasick::new(ids.codes.iter().map(|(c, _)| c.as_str())).ok();
-        ids.postcodes_ac = AhoCorasick::new(ids.postcodes.iter()).ok();
-        let date_texts: Vec<String> = ids
-            .dates_of_birth
-            .iter()
-            .flat_map(|d| [d.format("%Y-%m-%d").to_string(), d.format("%d/%m/%Y").to_string()])
-            .collect();
-        ids.dates_ac = AhoCorasick::new(&date_texts).ok();
     }
     Ok(out)
 }
@@ -169,8 +155,57 @@ fn authority_of(rel: &str) -> Option<String> {
     rel.split('/').find_map(|part| part.strip_prefix("authority_code=")).map(str::to_string)
 }
 
+/// Every authority's ids, postcodes and dates of birth in one automaton each, so a
+/// text is read once whatever the number of authorities.
+struct Global {
+    authorities: Vec<String>,
+    codes: Vec<(String, &'static str, usize)>,
+    codes_ac: Option<AhoCorasick>,
+    postcodes: Vec<usize>,
+    postcodes_ac: Option<AhoCorasick>,
+    dates: Vec<usize>,
+    dates_ac: Option<AhoCorasick>,
+    dob: std::collections::HashMap<NaiveDate, Vec<usize>>,
+}
+
+impl Global {
+    fn new(by_authority: &BTreeMap<String, Identifiers>) -> Global {
+        let mut g = Global {
+            authorities: by_authority.keys().cloned().collect(),
+            codes: Vec::new(),
+            codes_ac: None,
+            postcodes: Vec::new(),
+            postcodes_ac: None,
+            dates: Vec::new(),
+            dates_ac: None,
+            dob: std::collections::HashMap::new(),
+        };
+        let mut postcode_texts = Vec::new();
+        let mut date_texts = Vec::new();
+        for (a, ids) in by_authority.values().enumerate() {
+            g.codes.extend(ids.codes.iter().map(|(c, k)| (c.clone(), *k, a)));
+            for p in &ids.postcodes {
+                postcode_texts.push(p.clone());
+                g.postcodes.push(a);
+            }
+            for d in &ids.dates_of_birth {
+                g.dob.entry(*d).or_default().push(a);
+                for form in [d.format("%Y-%m-%d").to_string(), d.format("%d/%m/%Y").to_string()] {
+                    date_texts.push(form);
+                    g.dates.push(a);
+                }
+            }
+        }
+        g.codes_ac = AhoCorasick::new(g.codes.iter().map(|(c, _, _)| c.as_str())).ok();
+        g.postcodes_ac = AhoCorasick::new(&postcode_texts).ok();
+        g.dates_ac = AhoCorasick::new(&date_texts).ok();
+        g
+    }
+}
+
 struct Scanner<'a> {
     by_authority: &'a BTreeMap<String, Identifiers>,
+    global: Global,
     schemas: &'a Schemas,
     findings: BTreeSet<Finding>,
 }
@@ -194,50 +229,58 @@ impl Scanner<'_> {
     }
 
     fn scan_text(&mut self, rel: &str, column: &str, text: &str, dates: &[NaiveDate], look: Look) {
-        let upper = text.to_uppercase();
-        let flat = compact(text);
+        let g = &self.global;
+        let mut hits: BTreeSet<(usize, &'static str)> = BTreeSet::new();
+        if let Some(ac) = &g.codes_ac {
+            let upper = text.to_uppercase();
+            for m in ac.find_overlapping_iter(&upper) {
+                let (code, kind, a) = &g.codes[m.pattern().as_usize()];
+                if is_whole(&upper, m.start(), m.end())
+                    && (look.numeric_ids || !code.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    hits.insert((*a, *kind));
+                }
+            }
+        }
+        if let Some(ac) = &g.postcodes_ac {
+            let flat = compact(text);
+            for m in ac.find_overlapping_iter(&flat) {
+                hits.insert((g.postcodes[m.pattern().as_usize()], "postcode"));
+            }
+        }
+        if let Some(ac) = &g.dates_ac {
+            for m in ac.find_overlapping_iter(text) {
+                hits.insert((g.dates[m.pattern().as_usize()], "date_of_birth"));
+            }
+        }
+        for d in dates {
+            for a in g.dob.get(d).into_iter().flatten() {
+                hits.insert((*a, "date_of_birth"));
+            }
+        }
+        // Names only in the free text of their own authority: there the scrubber removes them in any case.
         let owner = authority_of(rel);
-        for (code, ids) in self.by_authority {
-            let mut found = |kind: &str| {
-                self.findings.insert(Finding {
-                    file: rel.to_string(),
-                    column: column.to_string(),
-                    kind: kind.to_string(),
-                    authority_code: code.clone(),
-                });
-            };
-            if let Some(ac) = &ids.codes_ac {
-                let kinds: BTreeSet<&str> = ac
-                    .find_overlapping_iter(&upper)
-                    .filter(|m| is_whole(&upper, m.start(), m.end()))
-                    .map(|m| &ids.codes[m.pattern().as_usize()])
-                    .filter(|(code, _)| look.numeric_ids || !code.bytes().all(|b| b.is_ascii_digit()))
-                    .map(|(_, kind)| *kind)
-                    .collect();
-                for kind in kinds {
-                    found(kind);
-                }
+        if look.names
+            && let Some(owner) = owner
+            && let Some(ids) = self.by_authority.get(&owner)
+        {
+            // The scrubber's own placeholders ([NAME], [PERSON:…], [DATE]…) are not names,
+            // even for a young person called Name or Date.
+            let without_placeholders = placeholders().replace_all(text, " ");
+            let has_name = without_placeholders
+                .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+                .any(|w| ids.names.contains(&fold(w)));
+            if has_name && let Some(a) = g.authorities.iter().position(|c| *c == owner) {
+                hits.insert((a, "name"));
             }
-            if ids.postcodes_ac.as_ref().is_some_and(|ac| ac.is_match(&flat)) {
-                found("postcode");
-            }
-            let has_dob = dates.iter().any(|d| ids.dates_of_birth.contains(d))
-                || ids.dates_ac.as_ref().is_some_and(|ac| ac.is_match(text));
-            if has_dob {
-                found("date_of_birth");
-            }
-            // Names only in the tables of their own authority: there the scrubber removes them in any case.
-            if look.names && owner.as_deref() == Some(code.as_str()) {
-                // The scrubber's own placeholders ([NAME], [PERSON:…], [DATE]…) are not names,
-                // even for a young person called Name or Date.
-                let without_placeholders = placeholders().replace_all(text, " ");
-                let has_name = without_placeholders
-                    .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-                    .any(|w| ids.names.contains(&fold(w)));
-                if has_name {
-                    found("name");
-                }
-            }
+        }
+        for (a, kind) in hits {
+            self.findings.insert(Finding {
+                file: rel.to_string(),
+                column: column.to_string(),
+                kind: kind.to_string(),
+                authority_code: g.authorities[a].clone(),
+            });
         }
     }
 
@@ -304,7 +347,7 @@ fn audit_with(
     extra: &[PathBuf],
     schemas: &Schemas,
 ) -> Result<Vec<Finding>> {
-    let mut scanner = Scanner { by_authority, schemas, findings: BTreeSet::new() };
+    let mut scanner = Scanner { by_authority, global: Global::new(by_authority), schemas, findings: BTreeSet::new() };
     let mut stack = vec![root.to_path_buf()];
     let mut files = extra.to_vec();
     while let Some(dir) = stack.pop() {

@@ -76,6 +76,28 @@ pub struct InputReport {
     pub error: Option<String>,
 }
 
+impl InputReport {
+    /// A report for a table about to be read, with nothing counted yet.
+    fn new(path: String, sheet: Option<String>, table: &str, ret: &ReturnDir, sha256: String) -> InputReport {
+        InputReport {
+            path,
+            sheet,
+            table: table.to_string(),
+            authority_code: ret.authority_code.clone(),
+            period: ret.period.to_string(),
+            sha256,
+            encoding: String::new(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected_by_rule: BTreeMap::new(),
+            postcodes_malformed: 0,
+            notes: vec![],
+            error: None,
+        }
+    }
+}
+
 /// One file written.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct OutputReport {
@@ -154,22 +176,10 @@ pub fn process_return(
     // A workbook that cannot be opened stops its tables; the rest of the return goes on.
     for (path, message) in &ret.unreadable {
         tracing::warn!(authority = %ret.authority_code, period = %ret.period, "{}: {message}", path.display());
-        report.inputs.push(InputReport {
-            path: relative(path, base),
-            sheet: None,
-            table: "(workbook)".into(),
-            authority_code: ret.authority_code.clone(),
-            period: ret.period.to_string(),
-            sha256: sha256_file(path)?,
-            encoding: "xlsx".into(),
-            rows_read: 0,
-            rows_accepted: 0,
-            rows_rejected: 0,
-            rejected_by_rule: BTreeMap::new(),
-            postcodes_malformed: 0,
-            notes: vec![],
-            error: Some(format!("{}: {message}", relative(path, base))),
-        });
+        let mut input = InputReport::new(relative(path, base), None, "(workbook)", ret, sha256_file(path)?);
+        input.encoding = "xlsx".into();
+        input.error = Some(format!("{}: {message}", relative(path, base)));
+        report.inputs.push(input);
     }
     for schema in &schemas.tables {
         let Some(source) = ret.tables.get(&schema.name) else {
@@ -184,22 +194,7 @@ pub fn process_return(
                 h
             }
         };
-        let mut input = InputReport {
-            path: relative(&source.path, base),
-            sheet: source.sheet.clone(),
-            table: schema.name.clone(),
-            authority_code: ret.authority_code.clone(),
-            period: ret.period.to_string(),
-            sha256,
-            encoding: String::new(),
-            rows_read: 0,
-            rows_accepted: 0,
-            rows_rejected: 0,
-            rejected_by_rule: BTreeMap::new(),
-            postcodes_malformed: 0,
-            notes: vec![],
-            error: None,
-        };
+        let mut input = InputReport::new(relative(&source.path, base), source.sheet.clone(), &schema.name, ret, sha256);
         let outcome = process_table(ret, schema, source, mode, scrubber, &mut index, &mut input, &mut report);
         match outcome {
             Ok(Some(written)) => report.outputs.push(written),
