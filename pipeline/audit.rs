@@ -185,8 +185,13 @@ impl Global {
         for (a, ids) in by_authority.values().enumerate() {
             g.codes.extend(ids.codes.iter().map(|(c, k)| (c.clone(), *k, a)));
             for p in &ids.postcodes {
-                postcode_texts.push(p.clone());
-                g.postcodes.push(a);
+                // As written (one space before the inward code) and without the space; matched
+                // as whole tokens, so a postcode made of hex digits never matches inside a pseudonym.
+                let spaced = format!("{} {}", &p[..p.len() - 3], &p[p.len() - 3..]);
+                for form in [p.clone(), spaced] {
+                    postcode_texts.push(form);
+                    g.postcodes.push(a);
+                }
             }
             for d in &ids.dates_of_birth {
                 g.dob.entry(*d).or_default().push(a);
@@ -231,8 +236,8 @@ impl Scanner<'_> {
     fn scan_text(&mut self, rel: &str, column: &str, text: &str, dates: &[NaiveDate], look: Look) {
         let g = &self.global;
         let mut hits: BTreeSet<(usize, &'static str)> = BTreeSet::new();
+        let upper = text.to_uppercase();
         if let Some(ac) = &g.codes_ac {
-            let upper = text.to_uppercase();
             for m in ac.find_overlapping_iter(&upper) {
                 let (code, kind, a) = &g.codes[m.pattern().as_usize()];
                 if is_whole(&upper, m.start(), m.end())
@@ -243,9 +248,10 @@ impl Scanner<'_> {
             }
         }
         if let Some(ac) = &g.postcodes_ac {
-            let flat = compact(text);
-            for m in ac.find_overlapping_iter(&flat) {
-                hits.insert((g.postcodes[m.pattern().as_usize()], "postcode"));
+            for m in ac.find_overlapping_iter(&upper) {
+                if is_whole(&upper, m.start(), m.end()) {
+                    hits.insert((g.postcodes[m.pattern().as_usize()], "postcode"));
+                }
             }
         }
         if let Some(ac) = &g.dates_ac {
@@ -386,6 +392,29 @@ pub fn audit_with_logs(root: &Path, returns_dir: &Path, logs: &[PathBuf], schema
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: postcodes made only of hex digits (E5 3AB) matched inside pseudonyms
+    /// when text was compacted, and stopped a 25-authority build.
+    #[test]
+    fn a_hex_postcode_does_not_match_inside_a_pseudonym() {
+        let schemas = Schemas::builtin().expect("schemas");
+        let mut ids = Identifiers::default();
+        ids.postcodes.insert("E53AB".into());
+        let mut by_authority = BTreeMap::new();
+        by_authority.insert("E09000001".to_string(), ids);
+        let mut scanner = Scanner {
+            global: Global::new(&by_authority),
+            by_authority: &by_authority,
+            schemas: &schemas,
+            findings: BTreeSet::new(),
+        };
+        let look = Look { names: false, numeric_ids: true };
+        scanner.scan_text("t", "c", "9f0e53ab77c1d2e3f4a5b6c7d8e9f0a1\n", &[], look);
+        assert!(scanner.findings.is_empty());
+        scanner.scan_text("t", "c", "lives at E5 3AB now", &[], look);
+        scanner.scan_text("t", "d", "lives at e53ab now", &[], look);
+        assert_eq!(scanner.findings.len(), 2);
+    }
 
     #[test]
     fn tokens_are_whole() {
