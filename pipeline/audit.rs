@@ -273,9 +273,14 @@ impl Scanner<'_> {
             // The scrubber's own placeholders ([NAME], [PERSON:…], [DATE]…) are not names,
             // even for a young person called Name or Date.
             let without_placeholders = placeholders().replace_all(text, " ");
+            let mut key = String::new();
             let has_name = without_placeholders
                 .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-                .any(|w| ids.names.contains(&fold(w)));
+                .filter(|w| !w.is_empty())
+                .any(|w| {
+                    crate::scrub::fold_into(w, &mut key);
+                    ids.names.contains(key.as_str())
+                });
             if has_name && let Some(a) = g.authorities.iter().position(|c| *c == owner) {
                 hits.insert((a, "name"));
             }

@@ -190,9 +190,15 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
     ctx.register_table("periods", periods).map_err(query_error("periods"))?;
     register_codes(&ctx, schemas)?;
     register_reference(&ctx)?;
+    // The views are computed once and kept in memory: every metric reads them, and a
+    // view would compute its window functions again for each query.
     for (name, sql) in VIEWS {
         let origin = format!("queries/views/{name}.sql");
-        ctx.sql(&format!("create view {name} as\n{sql}")).await.map_err(query_error(&origin))?;
+        let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(query_error(&origin))?;
+        let table = MemTable::try_new(schema, vec![batches]).map_err(query_error(&origin))?;
+        ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
     }
     Ok(ctx)
 }

@@ -74,7 +74,7 @@ pub fn fold(word: &str) -> String {
 }
 
 /// [`fold`] into a reused buffer; the ASCII case without Unicode decomposition.
-fn fold_into(word: &str, out: &mut String) {
+pub fn fold_into(word: &str, out: &mut String) {
     out.clear();
     if word.is_ascii() {
         out.extend(word.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char));
