@@ -66,13 +66,39 @@ fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
 }
 
+/// The input columns whose values must never reach an output.
+const WATCHED: &[&str] = &[
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "upn",
+    "child_id",
+    "episode_id",
+    "context_id",
+    "meeting_id",
+    "activity_id",
+    "linked_child_ids",
+];
+
 fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Identifiers>> {
     let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
     for ret in discover_returns(returns_dir, schemas)? {
         let ids = out.entry(ret.authority_code.clone()).or_default();
         for schema in &schemas.tables {
             let Some(source) = ret.tables.get(&schema.name) else { continue };
-            let Ok(mut reader) = TableReader::open(source, schema) else { continue };
+            let wanted: Vec<usize> = schema
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| WATCHED.contains(&c.name.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let Ok(reader) = TableReader::open(source, schema) else { continue };
+            let mut reader = reader.only_columns(&wanted);
             while let Ok(Some(batch)) = reader.next_batch(&source.path, BATCH_ROWS) {
                 for row in batch {
                     for (spec, cell) in schema.columns.iter().zip(&row.cells) {
@@ -159,8 +185,8 @@ fn authority_of(rel: &str) -> Option<String> {
 /// text is read once whatever the number of authorities.
 struct Global {
     authorities: Vec<String>,
-    codes: Vec<(String, &'static str, usize)>,
-    codes_ac: Option<AhoCorasick>,
+    /// Ids (uppercase, no spaces) → kind and authority.
+    codes: std::collections::HashMap<String, Vec<(&'static str, usize)>>,
     postcodes: Vec<usize>,
     postcodes_ac: Option<AhoCorasick>,
     dates: Vec<usize>,
@@ -172,8 +198,7 @@ impl Global {
     fn new(by_authority: &BTreeMap<String, Identifiers>) -> Global {
         let mut g = Global {
             authorities: by_authority.keys().cloned().collect(),
-            codes: Vec::new(),
-            codes_ac: None,
+            codes: std::collections::HashMap::new(),
             postcodes: Vec::new(),
             postcodes_ac: None,
             dates: Vec::new(),
@@ -183,7 +208,9 @@ impl Global {
         let mut postcode_texts = Vec::new();
         let mut date_texts = Vec::new();
         for (a, ids) in by_authority.values().enumerate() {
-            g.codes.extend(ids.codes.iter().map(|(c, k)| (c.clone(), *k, a)));
+            for (c, k) in &ids.codes {
+                g.codes.entry(c.clone()).or_default().push((*k, a));
+            }
             for p in &ids.postcodes {
                 // As written (one space before the inward code) and without the space; matched
                 // as whole tokens, so a postcode made of hex digits never matches inside a pseudonym.
@@ -201,7 +228,6 @@ impl Global {
                 }
             }
         }
-        g.codes_ac = AhoCorasick::new(g.codes.iter().map(|(c, _, _)| c.as_str())).ok();
         g.postcodes_ac = AhoCorasick::new(&postcode_texts).ok();
         g.dates_ac = AhoCorasick::new(&date_texts).ok();
         g
@@ -237,13 +263,22 @@ impl Scanner<'_> {
         let g = &self.global;
         let mut hits: BTreeSet<(usize, &'static str)> = BTreeSet::new();
         let upper = text.to_uppercase();
-        if let Some(ac) = &g.codes_ac {
-            for m in ac.find_overlapping_iter(&upper) {
-                let (code, kind, a) = &g.codes[m.pattern().as_usize()];
-                if is_whole(&upper, m.start(), m.end())
-                    && (look.numeric_ids || !code.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    hits.insert((*a, *kind));
+        // Ids are looked up token by token (a token keeps inner `-`, `_` and `/`, so
+        // CTX-1-0001 stays whole; its parts are looked up too): one pass, whatever the number of ids.
+        if !g.codes.is_empty() {
+            let is_token_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '/');
+            for token in upper.split(|c: char| !is_token_char(c)) {
+                let token = token.trim_matches(|c: char| !c.is_alphanumeric());
+                if token.chars().count() < 3 {
+                    continue;
+                }
+                let parts = std::iter::once(token).chain(token.split(['-', '_', '/']).filter(|p| *p != token));
+                for part in parts {
+                    for (kind, a) in g.codes.get(part).into_iter().flatten() {
+                        if look.numeric_ids || !part.bytes().all(|b| b.is_ascii_digit()) {
+                            hits.insert((*a, *kind));
+                        }
+                    }
                 }
             }
         }
