@@ -299,12 +299,63 @@ impl Scrubber {
                     last_end = w.end;
                     previous_was_name = true;
                 }
-                None => previous_was_name = false,
+                None => {
+                    previous_was_name = false;
+                    // A name joined to another word by an apostrophe or hyphen ("l'Orlaith",
+                    // "Orlaith-Mae") is still a name: look at the parts of a word that is not one.
+                    if let Some(rewritten) = self.scrub_parts(&text[w.start..w.end]) {
+                        out.push_str(between);
+                        out.push_str(&rewritten);
+                        last_end = w.end;
+                    }
+                }
             }
             i += 1;
         }
         out.push_str(&text[last_end..]);
         out
+    }
+
+    /// The word with each apostrophe- or hyphen-separated part that is a name replaced,
+    /// or `None` when no part is.
+    fn scrub_parts(&self, word: &str) -> Option<String> {
+        if !word.contains(['\'', '’', '-']) {
+            return None;
+        }
+        let mut out = String::with_capacity(word.len());
+        let mut changed = false;
+        let mut key = String::new();
+        let mut rest = word;
+        while !rest.is_empty() {
+            let end = rest.find(['\'', '’', '-']).unwrap_or(rest.len());
+            let part = &rest[..end];
+            fold_into(part, &mut key);
+            let is_capitalised = part.chars().next().is_some_and(char::is_uppercase);
+            let token = match self.single.get(key.as_str()) {
+                Some(target) => Some(target.token()),
+                None if is_capitalised
+                    && key.chars().count() >= 2
+                    && self.gazetteer.names.contains(key.as_str())
+                    && !self.gazetteer.common.contains(key.as_str()) =>
+                {
+                    Some("[NAME]")
+                }
+                None => None,
+            };
+            match token {
+                Some(t) => {
+                    out.push_str(t);
+                    changed = true;
+                }
+                None => out.push_str(part),
+            }
+            let mut separator = rest[end..].chars();
+            if let Some(c) = separator.next() {
+                out.push(c);
+            }
+            rest = separator.as_str();
+        }
+        changed.then_some(out)
     }
 
     #[allow(clippy::too_many_arguments)] // the word, its neighbours and the text they come from
@@ -473,6 +524,16 @@ mod tests {
             s.scrub("Sibling yp001005 open; ref YP0010051 and 12 stay."),
             "Sibling [PERSON:aaaa1111] open; ref YP0010051 and 12 stay."
         );
+    }
+
+    /// Regression (found by the scrub fuzz target): a name joined to a word by an apostrophe survived.
+    #[test]
+    fn names_inside_joined_words_are_removed() {
+        let s = scrubber();
+        let out = s.scrub("Ol’Zoë met Qs Q12 St 12X;uenlStael, and Jayden-Lee too.");
+        assert!(!out.contains("Zo") && !out.contains("Jayden"), "{out}");
+        let kept = s.scrub("A well-known drop-in.");
+        assert_eq!(kept, "A well-known drop-in.", "ordinary hyphenated words stay");
     }
 
     #[test]
