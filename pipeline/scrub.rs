@@ -28,6 +28,10 @@ use unicode_normalization::char::is_combining_mark;
 
 use crate::reference;
 
+/// The words inside this scrubber's own placeholders (`[NAME]`, `[PERSON:1a2b3c4d]`, `[DATE]`…),
+/// which a second pass leaves alone. Anything else in brackets is scrubbed like any word.
+const LABELS: &[&str] = &["NAME", "PERSON", "SCHOOL", "EMAIL", "ADDRESS", "POSTCODE", "PHONE", "NHS", "UPN", "DATE"];
+
 /// Words in the name lists that are far more often ordinary words in case
 /// notes; they are redacted only beside another name. Kept short on purpose:
 /// names such as Will, May, Hope, Brown or White stay redacted (recall first).
@@ -266,7 +270,15 @@ impl Scrubber {
         while i < words.len() {
             let w = &words[i];
             let between = &text[last_end..w.start];
-            let is_placeholder = text[..w.start].ends_with('[') || text[..w.start].ends_with("[PERSON:");
+            // Only this scrubber's own tokens are skipped: `[NAME]`, `[PERSON:1a2b3c4d]`.
+            let (before, word, after) = (&text[..w.start], &text[w.start..w.end], &text[w.end..]);
+            let is_hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+            let is_placeholder = (before.ends_with('[')
+                && LABELS.contains(&word)
+                && (after.starts_with(']')
+                    || (word == "PERSON"
+                        && after.strip_prefix(':').and_then(|a| a.split_once(']')).is_some_and(|(h, _)| is_hex(h)))))
+                || (before.ends_with("[PERSON:") && is_hex(word) && after.starts_with(']'));
             if is_placeholder {
                 i += 1;
                 previous_was_name = false;
@@ -533,10 +545,23 @@ mod tests {
         let out = s.scrub("Ol’Zoë met Qs Q12 St 12X;uenlStael, and Jayden-Lee too.");
         assert!(!out.contains("Zo") && !out.contains("Jayden"), "{out}");
         // Regression (fuzz): a name straight after a colon was taken for a placeholder's inside.
-        let out = s.scrub("Contact:Zoë, U:Jayden");
-        assert!(!out.contains("Zo") && !out.contains("Jayden"), "{out}");
+        let out = s.scrub("Contact:Zoë, U:Jayden [PERSON:Jayden and [Jayden] [JAYDEN] [PERSON:JAYDEN]");
+        assert!(!out.contains("Zo") && !out.to_lowercase().contains("jayden"), "{out}");
+        // Its own tokens pass through a second scrub unchanged.
+        let once = s.scrub("Zoë met Jayden Smith at [SCHOOL] on [DATE]; [PERSON] and [NAME] too.");
+        assert_eq!(s.scrub(&once), once);
+        assert!(once.contains("[PERSON:aaaa1111]") && once.contains("[PERSON:bbbb2222]"), "{once}");
         let kept = s.scrub("A well-known drop-in.");
         assert_eq!(kept, "A well-known drop-in.", "ordinary hyphenated words stay");
+    }
+
+    #[test]
+    fn every_placeholder_is_a_known_label() {
+        let labels = patterns().0.iter().map(|(_, l)| *l).chain(["[NAME]", "[PERSON]", "[SCHOOL]"]);
+        for label in labels {
+            let inner = label.trim_start_matches('[').trim_end_matches(']');
+            assert!(LABELS.contains(&inner), "{label} is skipped by a second scrub only if listed");
+        }
     }
 
     #[test]

@@ -143,6 +143,11 @@ fn no_raw_identifier_reaches_any_output_or_message() {
     }
     corpus.push_str(&String::from_utf8_lossy(&out.stdout));
     corpus.push_str(&String::from_utf8_lossy(&out.stderr));
+    // rni's own pseudonyms, tokens, key id and checksums are lowercase hex; by chance such a
+    // string can contain an all-hex raw id ("C001005") or postcode, so they are masked first.
+    // A raw value leaks in its own (upper) case and is not masked.
+    let own_hex = regex::Regex::new(r"\b(?:[0-9a-f]{64}|[0-9a-f]{16}|[0-9a-f]{8})\b").expect("regex");
+    let corpus = own_hex.replace_all(&corpus, " ").into_owned();
     let upper = corpus.to_uppercase();
     let compact: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
     for id in &raw.ids {
