@@ -2,7 +2,8 @@
 -- grain: authority_code, context_id
 -- inputs: contexts
 with source as (
-    select * from contexts
+    -- free text is never counted: leaving it out keeps it unread (the Parquet column is skipped)
+    select * exclude (description) from contexts
 ),
 
 ranked as (

@@ -2,7 +2,8 @@
 -- grain: authority_code, episode_id
 -- inputs: episodes
 with source as (
-    select * from episodes
+    -- free text is never counted: leaving it out keeps it unread (the Parquet column is skipped)
+    select * exclude (notes) from episodes
 ),
 
 ranked as (

@@ -2,7 +2,8 @@
 -- grain: authority_code, activity_id
 -- inputs: practice
 with source as (
-    select * from practice
+    -- free text is never counted: leaving it out keeps it unread (the Parquet column is skipped)
+    select * exclude (title) from practice
 ),
 
 ranked as (

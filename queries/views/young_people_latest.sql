@@ -2,7 +2,8 @@
 -- grain: authority_code, person_id
 -- inputs: young_people
 with source as (
-    select * from young_people
+    -- free text is never counted: leaving it out keeps it unread (the Parquet column is skipped)
+    select * exclude (notes) from young_people
 ),
 
 ranked as (
