@@ -81,71 +81,84 @@ const WATCHED: &[&str] = &[
     "linked_child_ids",
 ];
 
-fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Identifiers>> {
-    let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
-    for ret in discover_returns(returns_dir, schemas)? {
-        let ids = out.entry(ret.authority_code.clone()).or_default();
-        for schema in &schemas.tables {
-            let Some(source) = ret.tables.get(&schema.name) else { continue };
-            let wanted: Vec<usize> = schema
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| WATCHED.contains(&c.name.as_str()))
-                .map(|(i, _)| i)
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
-            let Ok(reader) = TableReader::open(source, schema) else { continue };
-            let mut reader = reader.only_columns(&wanted);
-            while let Ok(Some(batch)) = reader.next_batch(&source.path, BATCH_ROWS) {
-                for row in batch {
-                    for (spec, cell) in schema.columns.iter().zip(&row.cells) {
-                        match spec.name.as_str() {
-                            "first_name" | "last_name" => {
-                                if let Some(t) = cell_text(cell) {
-                                    ids.names.extend(
-                                        t.split(|c: char| c.is_whitespace() || c == '-')
-                                            .map(fold)
-                                            .filter(|w| w.chars().count() >= 2),
-                                    );
-                                }
+/// The identifying values of one return.
+fn identifiers_of(ret: &crate::read::ReturnDir, schemas: &Schemas) -> Identifiers {
+    let mut ids = Identifiers::default();
+    for schema in &schemas.tables {
+        let Some(source) = ret.tables.get(&schema.name) else { continue };
+        let wanted: Vec<usize> = schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| WATCHED.contains(&c.name.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let Ok(reader) = TableReader::open(source, schema) else { continue };
+        let mut reader = reader.only_columns(&wanted);
+        while let Ok(Some(batch)) = reader.next_batch(&source.path, BATCH_ROWS) {
+            for row in batch {
+                for (spec, cell) in schema.columns.iter().zip(&row.cells) {
+                    match spec.name.as_str() {
+                        "first_name" | "last_name" => {
+                            if let Some(t) = cell_text(cell) {
+                                ids.names.extend(
+                                    t.split(|c: char| c.is_whitespace() || c == '-')
+                                        .map(fold)
+                                        .filter(|w| w.chars().count() >= 2),
+                                );
                             }
-                            "date_of_birth" => {
-                                let date = match cell {
-                                    RawCell::Date(d) => Some(*d),
-                                    RawCell::Number(n) => crate::validate::serial_date(*n),
-                                    RawCell::Text(t) => crate::validate::parse_date(t),
-                                    RawCell::Empty => None,
-                                };
-                                ids.dates_of_birth.extend(date);
-                            }
-                            "postcode" => {
-                                if let Some(t) = cell_text(cell) {
-                                    let c = compact(&t);
-                                    if c.len() >= 5 {
-                                        ids.postcodes.insert(c);
-                                    }
-                                }
-                            }
-                            "upn" => ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "upn"))),
-                            "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
-                                ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "identifier")))
-                            }
-                            "linked_child_ids" => {
-                                if let Some(t) = cell_text(cell) {
-                                    ids.codes.extend(
-                                        t.split(';').map(compact).filter(|s| !s.is_empty()).map(|s| (s, "identifier")),
-                                    );
-                                }
-                            }
-                            _ => {}
                         }
+                        "date_of_birth" => {
+                            let date = match cell {
+                                RawCell::Date(d) => Some(*d),
+                                RawCell::Number(n) => crate::validate::serial_date(*n),
+                                RawCell::Text(t) => crate::validate::parse_date(t),
+                                RawCell::Empty => None,
+                            };
+                            ids.dates_of_birth.extend(date);
+                        }
+                        "postcode" => {
+                            if let Some(t) = cell_text(cell) {
+                                let c = compact(&t);
+                                if c.len() >= 5 {
+                                    ids.postcodes.insert(c);
+                                }
+                            }
+                        }
+                        "upn" => ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "upn"))),
+                        "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
+                            ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "identifier")))
+                        }
+                        "linked_child_ids" => {
+                            if let Some(t) = cell_text(cell) {
+                                ids.codes.extend(
+                                    t.split(';').map(compact).filter(|s| !s.is_empty()).map(|s| (s, "identifier")),
+                                );
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
         }
+    }
+    ids
+}
+
+fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Identifiers>> {
+    let returns = discover_returns(returns_dir, schemas)?;
+    // Returns are read one per core, then merged by authority.
+    let per_return = crate::prepare::in_parallel(&returns, |ret| identifiers_of(ret, schemas));
+    let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
+    for (ret, found) in returns.iter().zip(per_return) {
+        let ids = out.entry(ret.authority_code.clone()).or_default();
+        ids.codes.extend(found.codes);
+        ids.postcodes.extend(found.postcodes);
+        ids.dates_of_birth.extend(found.dates_of_birth);
+        ids.names.extend(found.names);
     }
     for ids in out.values_mut() {
         // Ids of one or two characters ("C1") cannot be told apart from ordinary text: not looked for.
@@ -238,7 +251,6 @@ struct Scanner<'a> {
     by_authority: &'a BTreeMap<String, Identifiers>,
     global: Global,
     schemas: &'a Schemas,
-    findings: BTreeSet<Finding>,
 }
 
 /// What to look for in one piece of text.
@@ -259,7 +271,16 @@ impl Scanner<'_> {
         })
     }
 
-    fn scan_text(&mut self, rel: &str, column: &str, text: &str, dates: &[NaiveDate], look: Look) {
+    #[allow(clippy::too_many_arguments)] // where the text is from, what to look for, where to put it
+    fn scan_text(
+        &self,
+        rel: &str,
+        column: &str,
+        text: &str,
+        dates: &[NaiveDate],
+        look: Look,
+        findings: &mut BTreeSet<Finding>,
+    ) {
         let g = &self.global;
         let mut hits: BTreeSet<(usize, &'static str)> = BTreeSet::new();
         let upper = text.to_uppercase();
@@ -321,7 +342,7 @@ impl Scanner<'_> {
             }
         }
         for (a, kind) in hits {
-            self.findings.insert(Finding {
+            findings.insert(Finding {
                 file: rel.to_string(),
                 column: column.to_string(),
                 kind: kind.to_string(),
@@ -330,7 +351,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn scan_parquet(&mut self, path: &Path, rel: &str) -> Result<()> {
+    fn scan_parquet(&self, path: &Path, rel: &str, findings: &mut BTreeSet<Finding>) -> Result<()> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         let bad = |e: &dyn std::fmt::Display| Error::Input {
             path: path.to_path_buf(),
@@ -374,7 +395,7 @@ impl Scanner<'_> {
                         }
                     }
                 }
-                self.scan_text(rel, field.name(), &text, &dates, look);
+                self.scan_text(rel, field.name(), &text, &dates, look, findings);
             }
         }
         Ok(())
@@ -393,7 +414,7 @@ fn audit_with(
     extra: &[PathBuf],
     schemas: &Schemas,
 ) -> Result<Vec<Finding>> {
-    let mut scanner = Scanner { by_authority, global: Global::new(by_authority), schemas, findings: BTreeSet::new() };
+    let scanner = Scanner { by_authority, global: Global::new(by_authority), schemas };
     let mut stack = vec![root.to_path_buf()];
     let mut files = extra.to_vec();
     while let Some(dir) = stack.pop() {
@@ -407,20 +428,27 @@ fn audit_with(
         }
     }
     files.sort();
-    for path in files {
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+    // Files are independent: one per core.
+    let per_file = crate::prepare::in_parallel(&files, |path| -> Result<BTreeSet<Finding>> {
+        let mut findings = BTreeSet::new();
+        let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
         if path.extension().is_some_and(|e| e == "parquet") {
-            scanner.scan_parquet(&path, &rel)?;
+            scanner.scan_parquet(path, &rel, &mut findings)?;
         } else {
-            let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
+            let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
             // Metric and report files are full of counts and populations: only ids with letters are looked for there.
             let is_aggregate =
                 rel.starts_with("metrics/") || rel.starts_with("report/") || rel.ends_with("metric_values_exact.csv");
             let look = Look { names: false, numeric_ids: !is_aggregate };
-            scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look);
+            scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look, &mut findings);
         }
+        Ok(findings)
+    });
+    let mut findings = BTreeSet::new();
+    for file in per_file {
+        findings.extend(file?);
     }
-    Ok(scanner.findings.into_iter().collect())
+    Ok(findings.into_iter().collect())
 }
 
 /// Audits `root` and also the given log files.
@@ -442,18 +470,14 @@ mod tests {
         ids.postcodes.insert("E53AB".into());
         let mut by_authority = BTreeMap::new();
         by_authority.insert("E09000001".to_string(), ids);
-        let mut scanner = Scanner {
-            global: Global::new(&by_authority),
-            by_authority: &by_authority,
-            schemas: &schemas,
-            findings: BTreeSet::new(),
-        };
+        let scanner = Scanner { global: Global::new(&by_authority), by_authority: &by_authority, schemas: &schemas };
         let look = Look { names: false, numeric_ids: true };
-        scanner.scan_text("t", "c", "9f0e53ab77c1d2e3f4a5b6c7d8e9f0a1\n", &[], look);
-        assert!(scanner.findings.is_empty());
-        scanner.scan_text("t", "c", "lives at E5 3AB now", &[], look);
-        scanner.scan_text("t", "d", "lives at e53ab now", &[], look);
-        assert_eq!(scanner.findings.len(), 2);
+        let mut findings = BTreeSet::new();
+        scanner.scan_text("t", "c", "9f0e53ab77c1d2e3f4a5b6c7d8e9f0a1\n", &[], look, &mut findings);
+        assert!(findings.is_empty());
+        scanner.scan_text("t", "c", "lives at E5 3AB now", &[], look, &mut findings);
+        scanner.scan_text("t", "d", "lives at e53ab now", &[], look, &mut findings);
+        assert_eq!(findings.len(), 2);
     }
 
     #[test]
