@@ -193,31 +193,15 @@ impl<'a> TablePseudonymiser<'a> {
 
 /// Scrubs free text on every core: scrubbing is the costliest step of the pipeline.
 fn scrub_parallel(scrubber: &Scrubber, values: &[&Value]) -> Vec<Option<String>> {
+    use rayon::prelude::*;
     let one = |v: &&Value| match v {
         Value::Text(t) => Some(scrubber.scrub(t)),
         _ => None,
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads < 2 || values.len() < 256 {
-        return values.iter().map(one).collect();
-    }
-    let chunk = values.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            values.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        let mut out = Vec::with_capacity(values.len());
-        for h in handles {
-            // A panic in a worker is a bug; carry it to this thread rather than lose rows.
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
+    // Notes are independent; chunks of 64 keep the pool's bookkeeping small next to the work.
+    values.par_iter().with_min_len(64).map(one).collect()
 }
 
-/// A kept column as an Arrow array; `None` when a value has the wrong type.
 fn kept<'v>(column_type: ColumnType, values: impl Iterator<Item = &'v Value>) -> Option<ArrayRef> {
     Some(match column_type {
         ColumnType::Text | ColumnType::Code => {
