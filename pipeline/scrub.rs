@@ -147,6 +147,8 @@ pub struct Scrubber {
     schools: Option<aho_corasick::AhoCorasick>,
     /// Child ids written as one word (uppercase) → token; looked up word by word.
     id_words: HashMap<String, Arc<str>>,
+    /// Byte lengths of those ids (bit n set for length n, up to 63), to skip most words unhashed.
+    id_lengths: u64,
     /// Child ids that are not one word ("YP/001", "12 345"), found by an automaton.
     ids: Option<(aho_corasick::AhoCorasick, Vec<String>)>,
 }
@@ -214,7 +216,15 @@ impl Scrubber {
                 }
             }
         }
-        Scrubber { single, pairs, gazetteer: gazetteer(), schools: None, id_words: HashMap::default(), ids: None }
+        Scrubber {
+            single,
+            pairs,
+            gazetteer: gazetteer(),
+            schools: None,
+            id_words: HashMap::default(),
+            id_lengths: 0,
+            ids: None,
+        }
     }
 
     /// Also replaces the names of these schools (from the return's young people) by `[SCHOOL]`.
@@ -245,6 +255,7 @@ impl Scrubber {
                 };
                 last_token = Some(token.clone());
                 let key = id.to_ascii_uppercase();
+                self.id_lengths |= 1u64.checked_shl(key.len() as u32).unwrap_or(1 << 63);
                 match self.id_words.get(&key) {
                     // One id written for two people (it happens across quarters): not attributable.
                     Some(existing) if *existing != token => {
@@ -296,6 +307,10 @@ impl Scrubber {
         let mut last = 0;
         let mut key = String::new();
         let mut lookup = |part: &str| -> Option<&Arc<str>> {
+            // Bit 63 stands for every length from 63 up.
+            if self.id_lengths & 1u64.checked_shl(part.len() as u32).unwrap_or(1 << 63) == 0 {
+                return None;
+            }
             key.clear();
             key.extend(part.chars().map(|c| c.to_ascii_uppercase()));
             self.id_words.get(&key)
