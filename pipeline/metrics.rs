@@ -194,11 +194,13 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
     // view would compute its window functions again for each query.
     for (name, sql) in VIEWS {
         let origin = format!("queries/views/{name}.sql");
+        let started = std::time::Instant::now();
         let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(query_error(&origin))?;
         let table = MemTable::try_new(schema, vec![batches]).map_err(query_error(&origin))?;
         ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
+        tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view materialised");
     }
     Ok(ctx)
 }
@@ -308,7 +310,10 @@ pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
     for (metric, sql) in QUERIES {
         let origin = format!("queries/{metric}.sql");
         let kind = MetricKind::parse(sql, &origin)?;
-        for batch in run_sql(ctx, sql, &origin).await? {
+        let started = std::time::Instant::now();
+        let batches = run_sql(ctx, sql, &origin).await?;
+        tracing::debug!(metric = %metric, seconds = started.elapsed().as_secs_f64(), "metric computed");
+        for batch in batches {
             let need = |name: &str, t: &DataType| -> Result<ArrayRef> {
                 column_as(&batch, name, t, &origin)?
                     .ok_or_else(|| Error::Usage(format!("query {origin}: the result has no column `{name}`")))

@@ -4,13 +4,15 @@
 -- numerator: none
 -- denominator: number of gaps the median is taken over (used for disclosure control)
 -- grain: authority_code (and ALL), period
--- inputs: scoped_periods, reviews_scoped
+-- inputs: scoped_periods, reviews_latest
 with periods as (
     select * from scoped_periods
 ),
 
 reviews as (
-    select * from reviews_scoped
+    -- gaps are taken per authority, then copied under ALL (ids are per authority, so the
+    -- programme-wide gaps are the same gaps): half the rows to sort than over reviews_scoped
+    select * from reviews_latest
 ),
 
 gaps as (
@@ -23,10 +25,16 @@ gaps as (
     from reviews
 ),
 
+gaps_scoped as (
+    select * from gaps
+    union all
+    select * replace ('ALL' as authority_code) from gaps
+),
+
 medians as (
     select p.authority_code, p.period, median(g.gap_days) as median_days, count(*) as gaps
     from periods as p
-    inner join gaps as g
+    inner join gaps_scoped as g
         on g.authority_code = p.authority_code
         and g.review_date between p.period_start and p.period_end
     where g.gap_days is not null

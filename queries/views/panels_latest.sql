@@ -5,15 +5,21 @@ with source as (
     select * from panels
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by authority_code, meeting_id order by period desc) as recency
+latest_period as (
+    -- ids are unique within a return, so the latest period identifies one row; a grouping
+    -- and a hash join need no sort, unlike row_number() over the whole table
+    select authority_code, meeting_id, max(period) as period
     from source
+    group by authority_code, meeting_id
 ),
 
 final as (
-    select * from ranked where recency = 1
+    select source.*
+    from source
+    inner join latest_period
+        on source.authority_code = latest_period.authority_code
+        and source.meeting_id = latest_period.meeting_id
+        and source.period = latest_period.period
 )
 
 select * from final

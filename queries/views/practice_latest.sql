@@ -6,15 +6,21 @@ with source as (
     select * exclude (title) from practice
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by authority_code, activity_id order by period desc) as recency
+latest_period as (
+    -- ids are unique within a return, so the latest period identifies one row; a grouping
+    -- and a hash join need no sort, unlike row_number() over the whole table
+    select authority_code, activity_id, max(period) as period
     from source
+    group by authority_code, activity_id
 ),
 
 final as (
-    select * from ranked where recency = 1
+    select source.*
+    from source
+    inner join latest_period
+        on source.authority_code = latest_period.authority_code
+        and source.activity_id = latest_period.activity_id
+        and source.period = latest_period.period
 )
 
 select * from final
