@@ -573,19 +573,31 @@ struct Word {
 /// Byte spans of the words of a text: letters and digits, with apostrophes and
 /// hyphens inside a word.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    // The character at byte `at` (a char boundary) and its length; ASCII without decoding.
+    let char_at = move |at: usize| -> Option<(char, usize)> {
+        match bytes.get(at) {
+            None => None,
+            Some(&b) if b < 0x80 => Some((b as char, 1)),
+            Some(_) => text[at..].chars().next().map(|c| (c, c.len_utf8())),
+        }
+    };
+    let is_word_char = |c: char| if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
+    let mut i = 0;
     std::iter::from_fn(move || {
         let mut start: Option<usize> = None;
-        while let Some((i, c)) = chars.next() {
+        while let Some((c, len)) = char_at(i) {
             let is_inner = matches!(c, '\'' | '’' | '-')
                 && start.is_some()
-                && chars.peek().is_some_and(|&(_, next)| next.is_alphanumeric());
-            if c.is_alphanumeric() || is_inner {
+                && char_at(i + len).is_some_and(|(next, _)| is_word_char(next));
+            let at = i;
+            i += len;
+            if is_word_char(c) || is_inner {
                 if start.is_none() {
-                    start = Some(i);
+                    start = Some(at);
                 }
             } else if let Some(s) = start {
-                return Some((s, i));
+                return Some((s, at));
             }
         }
         start.map(|s| (s, text.len()))
@@ -685,6 +697,34 @@ mod tests {
         assert!(once.contains("[PERSON:aaaa1111]") && once.contains("[PERSON:bbbb2222]"), "{once}");
         let kept = s.scrub("A well-known drop-in.");
         assert_eq!(kept, "A well-known drop-in.", "ordinary hyphenated words stay");
+    }
+
+    /// The byte-level word splitter agrees with the plain definition on any text.
+    fn word_spans_by_chars(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let is_inner = matches!(c, '\'' | '’' | '-')
+                && start.is_some()
+                && chars.peek().is_some_and(|&(_, next)| next.is_alphanumeric());
+            if c.is_alphanumeric() || is_inner {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+        }
+        out.extend(start.map(|s| (s, text.len())));
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_spans_match_the_definition(text in "[a-cé’'\\- 0-9ÅΩ,.]{0,40}", other in "\\PC{0,30}") {
+            for t in [&text, &other] {
+                proptest::prop_assert_eq!(word_spans(t).collect::<Vec<_>>(), word_spans_by_chars(t));
+            }
+        }
     }
 
     #[test]
