@@ -1,4 +1,4 @@
--- median_days_between_reviews: median gap in days between consecutive reviews of one episode,
+-- median_days_between_reviews: median gap in days between consecutive review dates of one episode,
 -- over the gaps whose later review falls in the period.
 -- kind: value
 -- numerator: none
@@ -12,7 +12,8 @@ with periods as (
 reviews as (
     -- gaps are taken per authority, then copied under ALL (ids are per authority, so the
     -- programme-wide gaps are the same gaps): half the rows to sort than over reviews_scoped
-    select * from reviews_latest
+    -- one row per episode and review date: two records of one day are one review day
+    select distinct authority_code, episode_id, review_date from reviews_latest
 ),
 
 gaps as (

@@ -1,19 +1,26 @@
--- reviews_latest: one row per review (episode and date) per authority, from the latest return that holds it.
+-- reviews_latest: the reviews (episode and date) per authority, from the latest return that holds each.
 -- grain: authority_code, episode_id, review_date
 -- inputs: reviews
 with source as (
     select * from reviews
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by authority_code, episode_id, review_date order by period desc) as recency
+latest_period as (
+    -- a grouping and a hash join need no sort, unlike row_number() over the whole table;
+    -- two rows for one episode and date in that return are both kept (they cannot be told apart)
+    select authority_code, episode_id, review_date, max(period) as period
     from source
+    group by authority_code, episode_id, review_date
 ),
 
 final as (
-    select * from ranked where recency = 1
+    select source.*
+    from source
+    inner join latest_period
+        on source.authority_code = latest_period.authority_code
+        and source.episode_id = latest_period.episode_id
+        and source.review_date = latest_period.review_date
+        and source.period = latest_period.period
 )
 
 select * from final
