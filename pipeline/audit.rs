@@ -194,29 +194,32 @@ fn authority_of(rel: &str) -> Option<String> {
     rel.split('/').find_map(|part| part.strip_prefix("authority_code=")).map(str::to_string)
 }
 
+/// A hash map for the look-up of every token of every output: a fast hash.
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Every authority's ids, postcodes and dates of birth in one automaton each, so a
 /// text is read once whatever the number of authorities.
 struct Global {
     authorities: Vec<String>,
     /// Ids (uppercase, no spaces) → kind and authority.
-    codes: std::collections::HashMap<String, Vec<(&'static str, usize)>>,
+    codes: FastMap<String, Vec<(&'static str, usize)>>,
     postcodes: Vec<usize>,
     postcodes_ac: Option<AhoCorasick>,
     dates: Vec<usize>,
     dates_ac: Option<AhoCorasick>,
-    dob: std::collections::HashMap<NaiveDate, Vec<usize>>,
+    dob: FastMap<NaiveDate, Vec<usize>>,
 }
 
 impl Global {
     fn new(by_authority: &BTreeMap<String, Identifiers>) -> Global {
         let mut g = Global {
             authorities: by_authority.keys().cloned().collect(),
-            codes: std::collections::HashMap::new(),
+            codes: FastMap::default(),
             postcodes: Vec::new(),
             postcodes_ac: None,
             dates: Vec::new(),
             dates_ac: None,
-            dob: std::collections::HashMap::new(),
+            dob: FastMap::default(),
         };
         let mut postcode_texts = Vec::new();
         let mut date_texts = Vec::new();

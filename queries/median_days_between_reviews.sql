@@ -11,19 +11,25 @@ with periods as (
 
 reviews as (
     -- gaps are taken per authority, then copied under ALL (ids are per authority, so the
-    -- programme-wide gaps are the same gaps): half the rows to sort than over reviews_scoped
-    -- one row per episode and review date: two records of one day are one review day
+    -- programme-wide gaps are the same gaps); one row per episode and review date: two
+    -- records of one day are one review day
     select distinct authority_code, episode_id, review_date from reviews_latest
 ),
 
 gaps as (
+    -- each review date's gap to the one before it, by a join within the episode (an episode
+    -- has a handful of reviews) rather than lag() over a sort of every review
     select
-        authority_code,
-        episode_id,
-        review_date,
-        cast(review_date as bigint)
-            - lag(cast(review_date as bigint)) over (partition by authority_code, episode_id order by review_date) as gap_days
-    from reviews
+        r.authority_code,
+        r.episode_id,
+        r.review_date,
+        cast(r.review_date as bigint) - cast(max(earlier.review_date) as bigint) as gap_days
+    from reviews as r
+    left join reviews as earlier
+        on earlier.authority_code = r.authority_code
+        and earlier.episode_id = r.episode_id
+        and earlier.review_date < r.review_date
+    group by r.authority_code, r.episode_id, r.review_date
 ),
 
 gaps_scoped as (
@@ -32,14 +38,47 @@ gaps_scoped as (
     select * replace ('ALL' as authority_code) from gaps
 ),
 
-medians as (
-    select p.authority_code, p.period, median(g.gap_days) as median_days, count(*) as gaps
+in_period as (
+    select p.authority_code, p.period, g.gap_days
     from periods as p
     inner join gaps_scoped as g
         on g.authority_code = p.authority_code
         and g.review_date between p.period_start and p.period_end
     where g.gap_days is not null
-    group by p.authority_code, p.period
+),
+
+-- the exact median from a histogram of whole-day gaps: a few hundred rows per period to order,
+-- not every gap (median() over millions of gaps is the slowest step of the whole build)
+histogram as (
+    select authority_code, period, gap_days, count(*) as n
+    from in_period
+    group by authority_code, period, gap_days
+),
+
+cumulative as (
+    select
+        authority_code,
+        period,
+        gap_days,
+        sum(n) over (
+            partition by authority_code, period order by gap_days rows between unbounded preceding and current row
+        ) as up_to,
+        sum(n) over (partition by authority_code, period) as gaps
+    from histogram
+),
+
+medians as (
+    -- the middle gap, or the mean of the two middle gaps when their number is even
+    select
+        authority_code,
+        period,
+        gaps,
+        (
+            min(case when up_to >= (gaps + 1) / 2 then gap_days end)
+            + min(case when up_to >= gaps / 2 + 1 then gap_days end)
+        ) / 2.0 as median_days
+    from cumulative
+    group by authority_code, period, gaps
 ),
 
 final as (
