@@ -198,7 +198,13 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
         let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(query_error(&origin))?;
-        let table = MemTable::try_new(schema, vec![batches]).map_err(query_error(&origin))?;
+        // Dealt out over as many partitions as cores, so every query's scans run in parallel.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
+        for (i, batch) in batches.into_iter().enumerate() {
+            partitions[i % cores].push(batch);
+        }
+        let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
         ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
         tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view materialised");
     }
