@@ -100,22 +100,24 @@ fn patterns() -> &'static (Vec<(Regex, &'static str)>, regex::RegexSet) {
         const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
         const STREET: &str = r"(?:Road|Rd|Street|St|Close|Avenue|Ave|Lane|Way|Gardens|Crescent|Drive|Court|Place|Terrace|Grove|Square|Walk|Mews|Row|Parade|Hill|Park|Rise|View|Green)";
         let list: Vec<(String, &'static str)> = vec![
-            (r"(?i)(?-u:\b)[a-z0-9._%+'’-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+(?-u:\b)".into(), "[EMAIL]"),
-            (format!(r"(?-u:\b)\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}(?-u:\b)"), "[ADDRESS]"),
-            (r"(?i)(?-u:\b)[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}(?-u:\b)".into(), "[POSTCODE]"),
-            (r"(?:\+44\s?(?:\(0\)\s?)?|(?-u:\b)0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?-u:\b)".into(), "[PHONE]"),
-            (r"(?-u:\b)\d{3}[\s-]?\d{3}[\s-]?\d{4}(?-u:\b)".into(), "[NHS]"),
-            (r"(?i)(?-u:\b)[A-Z]\d{11}[0-9A-Z](?-u:\b)".into(), "[UPN]"),
-            (r"(?-u:\b)\d{4}-\d{1,2}-\d{1,2}(?-u:\b)|(?-u:\b)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?-u:\b)".into(), "[DATE]"),
-            (format!(r"(?i)(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}(?-u:\b)(?:\s+\d{{4}})?"), "[DATE]"),
-            (format!(r"(?i)(?-u:\b){MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"), "[DATE]"),
-            (format!(r"(?-u:\b)(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}(?-u:\b)"), "[ADDRESS]"),
+            (r"(?i)\b[a-z0-9._%+'’-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b".into(), "[EMAIL]"),
+            (format!(r"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}\b"), "[ADDRESS]"),
+            (r"(?i)\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b".into(), "[POSTCODE]"),
+            (r"(?:\+44\s?(?:\(0\)\s?)?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b".into(), "[PHONE]"),
+            (r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b".into(), "[NHS]"),
+            (r"(?i)\b[A-Z]\d{11}[0-9A-Z]\b".into(), "[UPN]"),
+            (r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b".into(), "[DATE]"),
+            (format!(r"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b(?:\s+\d{{4}})?"), "[DATE]"),
+            (format!(r"(?i)\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"), "[DATE]"),
+            (format!(r"\b(?:[A-Z][\w'’-]*\s+){{1,3}}{STREET}\b"), "[ADDRESS]"),
         ];
-        // ASCII word boundaries keep every pattern on the fast DFA engines even in notes with
-        // accented letters (a Unicode `\b` there falls back to a much slower engine); a letter
-        // such as é then counts as a boundary, which can only redact more.
-        let compiled: Vec<(Regex, &'static str)> =
-            list.into_iter().filter_map(|(re, label)| Regex::new(&re).ok().map(|r| (r, label))).collect();
+        // Every `\b` becomes an ASCII word boundary: that keeps each pattern on the fast DFA
+        // engines even in notes with accented letters (a Unicode `\b` there falls back to a much
+        // slower engine); a letter such as é then counts as a boundary, which can only redact more.
+        let compiled: Vec<(Regex, &'static str)> = list
+            .into_iter()
+            .filter_map(|(re, label)| Regex::new(&re.replace(r"\b", r"(?-u:\b)")).ok().map(|r| (r, label)))
+            .collect();
         let set = regex::RegexSet::new(compiled.iter().map(|(r, _)| r.as_str())).unwrap_or_else(|_| regex::RegexSet::empty());
         (compiled, set)
     })
@@ -146,7 +148,7 @@ pub struct Scrubber {
     gazetteer: &'static Gazetteer,
     schools: Option<aho_corasick::AhoCorasick>,
     /// Child ids written as one word (uppercase) → token; looked up word by word.
-    id_words: HashMap<String, Arc<str>>,
+    id_words: HashMap<String, Target>,
     /// Byte lengths of those ids (bit n set for length n, up to 63), to skip most words unhashed.
     id_lengths: u64,
     /// Child ids that are not one word ("YP/001", "12 345"), found by an automaton.
@@ -157,6 +159,56 @@ impl std::fmt::Debug for Scrubber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Scrubber({} names)", self.single.len())
     }
+}
+
+/// Adds `key → target` to a map, or marks the key ambiguous when it already stands for someone else.
+fn insert_or_ambiguous(map: &mut HashMap<String, Target>, key: String, target: Target) {
+    match map.get(&key) {
+        Some(existing) if *existing != target => {
+            map.insert(key, Target::Ambiguous);
+        }
+        Some(_) => {}
+        None => {
+            map.insert(key, target);
+        }
+    }
+}
+
+/// One shared string per token: inputs come sorted by token, so the previous one is reused.
+fn shared_token(token: &str, previous: &mut Option<Arc<str>>) -> Arc<str> {
+    let shared = match previous.take() {
+        Some(t) if *t == *token => t,
+        _ => Arc::from(token),
+    };
+    *previous = Some(shared.clone());
+    shared
+}
+
+/// The word with each apostrophe- or hyphen-separated part that `token_for` knows replaced,
+/// or `None` when no part is.
+fn rewrite_parts<'t>(word: &str, mut token_for: impl FnMut(&str) -> Option<&'t str>) -> Option<String> {
+    if !word.contains(['\'', '’', '-']) {
+        return None;
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut changed = false;
+    let mut rest = word;
+    while !rest.is_empty() {
+        let end = rest.find(['\'', '’', '-']).unwrap_or(rest.len());
+        match token_for(&rest[..end]) {
+            Some(t) => {
+                out.push_str(t);
+                changed = true;
+            }
+            None => out.push_str(&rest[..end]),
+        }
+        let mut separator = rest[end..].chars();
+        if let Some(c) = separator.next() {
+            out.push(c);
+        }
+        rest = separator.as_str();
+    }
+    changed.then_some(out)
 }
 
 /// Token for a young person, from their pseudonym.
@@ -170,29 +222,13 @@ impl Scrubber {
         let mut single: HashMap<String, Target> = HashMap::default();
         let mut pairs: HashMap<String, HashMap<String, Target>> = HashMap::default();
         let add = |map_key: String, token: &Arc<str>, single: &mut HashMap<String, Target>| {
-            if map_key.chars().count() < 2 {
-                return;
-            }
-            let target = Target::Person(token.clone());
-            match single.get(&map_key) {
-                Some(existing) if *existing != target => {
-                    single.insert(map_key, Target::Ambiguous);
-                }
-                Some(_) => {}
-                None => {
-                    single.insert(map_key, target);
-                }
+            if map_key.chars().count() >= 2 {
+                insert_or_ambiguous(single, map_key, Target::Person(token.clone()));
             }
         };
-        let mut last_token: Option<Arc<str>> = None;
+        let mut previous = None;
         for (token, first, last) in people {
-            // People come sorted by token: one shared string per person.
-            let token: Arc<str> = match last_token.take() {
-                Some(t) if *t == **token => t,
-                _ => Arc::from(token.as_str()),
-            };
-            last_token = Some(token.clone());
-            let token = &token;
+            let token = &shared_token(token, &mut previous);
             let first_words = name_words(first);
             let last_words = name_words(last);
             for w in first_words.iter().chain(&last_words) {
@@ -203,17 +239,8 @@ impl Scrubber {
                 add(fold(whole), token, &mut single);
             }
             if let (Some(f), Some(l)) = (first_words.last(), last_words.first()) {
-                let target = Target::Person(token.clone());
                 let by_surname = pairs.entry(f.clone()).or_default();
-                match by_surname.get(l) {
-                    Some(existing) if *existing != target => {
-                        by_surname.insert(l.clone(), Target::Ambiguous);
-                    }
-                    Some(_) => {}
-                    None => {
-                        by_surname.insert(l.clone(), target);
-                    }
-                }
+                insert_or_ambiguous(by_surname, l.clone(), Target::Person(token.clone()));
             }
         }
         Scrubber {
@@ -243,29 +270,16 @@ impl Scrubber {
     /// Also replaces the young people's own ids (`child_id`) in free text by their tokens.
     pub fn with_ids(mut self, ids: &[(String, String)]) -> Scrubber {
         let mut usable: Vec<&(String, String)> = Vec::new();
-        let mut last_token: Option<Arc<str>> = None;
+        let mut previous = None;
         for pair in ids.iter().filter(|(_, id)| id.trim().chars().count() >= 3) {
             let (token, id) = (&pair.0, pair.1.trim());
-            let (found, keys) = words(id);
-            let is_one_word = found.len() == 1 && found[0].start == 0 && found[0].end == id.len() && !keys.is_empty();
+            let is_one_word = word_spans(id).eq([(0, id.len())]);
             if is_one_word && !id.ends_with("'s") && !id.ends_with("’s") {
-                let token: Arc<str> = match last_token.take() {
-                    Some(t) if *t == **token => t,
-                    _ => Arc::from(token.as_str()),
-                };
-                last_token = Some(token.clone());
                 let key = id.to_ascii_uppercase();
                 self.id_lengths |= 1u64.checked_shl(key.len() as u32).unwrap_or(1 << 63);
-                match self.id_words.get(&key) {
-                    // One id written for two people (it happens across quarters): not attributable.
-                    Some(existing) if *existing != token => {
-                        self.id_words.insert(key, Arc::from("[PERSON]"));
-                    }
-                    Some(_) => {}
-                    None => {
-                        self.id_words.insert(key, token);
-                    }
-                }
+                // One id written for two people (it happens across quarters) is not attributable.
+                let target = Target::Person(shared_token(token, &mut previous));
+                insert_or_ambiguous(&mut self.id_words, key, target);
             } else {
                 usable.push(pair);
             }
@@ -306,47 +320,23 @@ impl Scrubber {
         let mut out = String::new();
         let mut last = 0;
         let mut key = String::new();
-        let mut lookup = |part: &str| -> Option<&Arc<str>> {
+        let mut lookup = |part: &str| -> Option<&str> {
             // Bit 63 stands for every length from 63 up.
             if self.id_lengths & 1u64.checked_shl(part.len() as u32).unwrap_or(1 << 63) == 0 {
                 return None;
             }
             key.clear();
             key.extend(part.chars().map(|c| c.to_ascii_uppercase()));
-            self.id_words.get(&key)
+            self.id_words.get(&key).map(Target::token)
         };
         for (start, end) in word_spans(&text) {
             let word = &text[start..end];
             let base = word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")).unwrap_or(word);
-            if let Some(token) = lookup(base) {
-                out.push_str(&text[last..start]);
-                out.push_str(token);
-                out.push_str(&word[base.len()..]);
-                last = end;
-                continue;
-            }
-            if !word.contains(['\'', '’', '-']) {
-                continue;
-            }
-            let mut rewritten = String::with_capacity(word.len());
-            let mut changed = false;
-            let mut rest = word;
-            while !rest.is_empty() {
-                let cut = rest.find(['\'', '’', '-']).unwrap_or(rest.len());
-                match lookup(&rest[..cut]) {
-                    Some(token) => {
-                        rewritten.push_str(token);
-                        changed = true;
-                    }
-                    None => rewritten.push_str(&rest[..cut]),
-                }
-                let mut separator = rest[cut..].chars();
-                if let Some(c) = separator.next() {
-                    rewritten.push(c);
-                }
-                rest = separator.as_str();
-            }
-            if changed {
+            let rewritten = match lookup(base) {
+                Some(token) => Some(format!("{token}{}", &word[base.len()..])),
+                None => rewrite_parts(word, &mut lookup),
+            };
+            if let Some(rewritten) = rewritten {
                 out.push_str(&text[last..start]);
                 out.push_str(&rewritten);
                 last = end;
@@ -449,19 +439,11 @@ impl Scrubber {
     /// The word with each apostrophe- or hyphen-separated part that is a name replaced,
     /// or `None` when no part is.
     fn scrub_parts(&self, word: &str) -> Option<String> {
-        if !word.contains(['\'', '’', '-']) {
-            return None;
-        }
-        let mut out = String::with_capacity(word.len());
-        let mut changed = false;
         let mut key = String::new();
-        let mut rest = word;
-        while !rest.is_empty() {
-            let end = rest.find(['\'', '’', '-']).unwrap_or(rest.len());
-            let part = &rest[..end];
+        rewrite_parts(word, |part| {
             fold_into(part, &mut key);
             let is_capitalised = part.chars().next().is_some_and(char::is_uppercase);
-            let token = match self.single.get(key.as_str()) {
+            match self.single.get(key.as_str()) {
                 Some(target) => Some(target.token()),
                 None if is_capitalised
                     && key.chars().count() >= 2
@@ -471,21 +453,8 @@ impl Scrubber {
                     Some("[NAME]")
                 }
                 None => None,
-            };
-            match token {
-                Some(t) => {
-                    out.push_str(t);
-                    changed = true;
-                }
-                None => out.push_str(part),
             }
-            let mut separator = rest[end..].chars();
-            if let Some(c) = separator.next() {
-                out.push(c);
-            }
-            rest = separator.as_str();
-        }
-        changed.then_some(out)
+        })
     }
 
     #[allow(clippy::too_many_arguments)] // the word, its neighbours and the text they come from
