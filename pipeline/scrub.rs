@@ -19,6 +19,7 @@
 //!    plus the `fake` crate's lists), a capitalised word after "called",
 //!    "named" or "known as", and a listed surname after a name, become `[NAME]`.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
@@ -93,9 +94,52 @@ pub fn fold_into(word: &str, out: &mut String) {
     }
 }
 
-/// The typed patterns, and a set of all of them to find in one pass which ones occur.
-fn patterns() -> &'static (Vec<(Regex, &'static str)>, regex::RegexSet) {
-    static P: OnceLock<(Vec<(Regex, &'static str)>, regex::RegexSet)> = OnceLock::new();
+/// The typed patterns in the order they run.
+struct Patterns {
+    /// Each pattern, its label, and whether it can match a text with no number and no `@`.
+    list: Vec<(Regex, &'static str, bool)>,
+    /// All of them, to find in one pass which ones occur.
+    set: regex::RegexSet,
+}
+
+/// Whether a character is one that most typed patterns need: a digit (any script) or `@`.
+fn is_number_or_at(c: char) -> bool {
+    c == '@' || c.is_numeric()
+}
+
+/// Whether a text has a character of [`is_number_or_at`]; most notes are ASCII.
+fn has_number_or_at(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b.is_ascii_digit() || b == b'@')
+    } else {
+        text.chars().any(is_number_or_at)
+    }
+}
+
+/// Whether every match of a parsed pattern holds a character of [`is_number_or_at`]:
+/// worked out from the pattern itself, so a pattern edited later cannot be skipped wrongly.
+fn always_needs_number_or_at(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(lit) => String::from_utf8_lossy(&lit.0).chars().any(is_number_or_at),
+        HirKind::Class(Class::Unicode(class)) => {
+            !class.ranges().is_empty() && class.ranges().iter().all(|r| (r.start()..=r.end()).all(is_number_or_at))
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            !class.ranges().is_empty()
+                && class.ranges().iter().all(|r| (r.start()..=r.end()).all(|b| is_number_or_at(b as char)))
+        }
+        HirKind::Repetition(rep) => rep.min >= 1 && always_needs_number_or_at(&rep.sub),
+        HirKind::Capture(cap) => always_needs_number_or_at(&cap.sub),
+        HirKind::Concat(parts) => parts.iter().any(always_needs_number_or_at),
+        HirKind::Alternation(options) => options.iter().all(always_needs_number_or_at),
+    }
+}
+
+/// The typed patterns, built once.
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
         const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
         const STREET: &str = r"(?:Road|Rd|Street|St|Close|Avenue|Ave|Lane|Way|Gardens|Crescent|Drive|Court|Place|Terrace|Grove|Square|Walk|Mews|Row|Parade|Hill|Park|Rise|View|Green)";
@@ -114,12 +158,17 @@ fn patterns() -> &'static (Vec<(Regex, &'static str)>, regex::RegexSet) {
         // Every `\b` becomes an ASCII word boundary: that keeps each pattern on the fast DFA
         // engines even in notes with accented letters (a Unicode `\b` there falls back to a much
         // slower engine); a letter such as é then counts as a boundary, which can only redact more.
-        let compiled: Vec<(Regex, &'static str)> = list
+        let compiled: Vec<(Regex, &'static str, bool)> = list
             .into_iter()
-            .filter_map(|(re, label)| Regex::new(&re.replace(r"\b", r"(?-u:\b)")).ok().map(|r| (r, label)))
+            .filter_map(|(re, label)| {
+                let re = re.replace(r"\b", r"(?-u:\b)");
+                let anywhere = !regex_syntax::parse(&re).is_ok_and(|hir| always_needs_number_or_at(&hir));
+                Regex::new(&re).ok().map(|r| (r, label, anywhere))
+            })
             .collect();
-        let set = regex::RegexSet::new(compiled.iter().map(|(r, _)| r.as_str())).unwrap_or_else(|_| regex::RegexSet::empty());
-        (compiled, set)
+        let set = regex::RegexSet::new(compiled.iter().map(|(r, _, _)| r.as_str()))
+            .unwrap_or_else(|_| regex::RegexSet::empty());
+        Patterns { list: compiled, set }
     })
 }
 
@@ -153,6 +202,8 @@ pub struct Scrubber {
     id_lengths: u64,
     /// Child ids that are not one word ("YP/001", "12 345"), found by an automaton.
     ids: Option<(aho_corasick::AhoCorasick, Vec<String>)>,
+    /// Whether every child id holds a digit, so that a text with none holds no id.
+    ids_need_number: bool,
 }
 
 impl std::fmt::Debug for Scrubber {
@@ -163,13 +214,18 @@ impl std::fmt::Debug for Scrubber {
 
 /// Adds `key → target` to a map, or marks the key ambiguous when it already stands for someone else.
 fn insert_or_ambiguous(map: &mut HashMap<String, Target>, key: String, target: Target) {
-    match map.get(&key) {
-        Some(existing) if *existing != target => {
-            map.insert(key, Target::Ambiguous);
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            let same = match (e.get(), &target) {
+                (Target::Person(a), Target::Person(b)) => Arc::ptr_eq(a, b) || a == b,
+                _ => false,
+            };
+            if !same {
+                e.insert(Target::Ambiguous);
+            }
         }
-        Some(_) => {}
-        None => {
-            map.insert(key, target);
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(target);
         }
     }
 }
@@ -177,7 +233,7 @@ fn insert_or_ambiguous(map: &mut HashMap<String, Target>, key: String, target: T
 /// One shared string per token: inputs come sorted by token, so the previous one is reused.
 fn shared_token(token: &str, previous: &mut Option<Arc<str>>) -> Arc<str> {
     let shared = match previous.take() {
-        Some(t) if *t == *token => t,
+        Some(t) if t.as_bytes() == token.as_bytes() => t,
         _ => Arc::from(token),
     };
     *previous = Some(shared.clone());
@@ -220,6 +276,7 @@ impl Scrubber {
     /// A scrubber for the given young people: (token, first name, last name).
     pub fn new(people: &[(String, String, String)]) -> Scrubber {
         let mut single: HashMap<String, Target> = HashMap::default();
+        single.reserve(people.len() * 2);
         let mut pairs: HashMap<String, HashMap<String, Target>> = HashMap::default();
         let add = |map_key: String, token: &Arc<str>, single: &mut HashMap<String, Target>| {
             if map_key.chars().count() >= 2 {
@@ -231,16 +288,24 @@ impl Scrubber {
             let token = &shared_token(token, &mut previous);
             let first_words = name_words(first);
             let last_words = name_words(last);
-            for w in first_words.iter().chain(&last_words) {
-                add(w.clone(), token, &mut single);
-            }
-            // Whole names written as one word ("Mary-Jane", "O'Connor") and their parts.
+            // Whole names written as one word ("Mary-Jane", "O'Connor") and their parts. A name
+            // with no space or hyphen folds to its one word, added below.
             for whole in [first, last] {
-                add(fold(whole), token, &mut single);
+                if whole.contains(|c: char| c.is_whitespace() || c == '-') {
+                    add(fold(whole), token, &mut single);
+                }
             }
             if let (Some(f), Some(l)) = (first_words.last(), last_words.first()) {
-                let by_surname = pairs.entry(f.clone()).or_default();
-                insert_or_ambiguous(by_surname, l.clone(), Target::Person(token.clone()));
+                let target = Target::Person(token.clone());
+                match pairs.get_mut(f) {
+                    Some(by_surname) => insert_or_ambiguous(by_surname, l.clone(), target),
+                    None => {
+                        pairs.entry(f.clone()).or_default().insert(l.clone(), target);
+                    }
+                }
+            }
+            for w in first_words.into_iter().chain(last_words) {
+                add(w, token, &mut single);
             }
         }
         Scrubber {
@@ -251,6 +316,7 @@ impl Scrubber {
             id_words: HashMap::default(),
             id_lengths: 0,
             ids: None,
+            ids_need_number: true,
         }
     }
 
@@ -273,6 +339,7 @@ impl Scrubber {
         let mut previous = None;
         for pair in ids.iter().filter(|(_, id)| id.trim().chars().count() >= 3) {
             let (token, id) = (&pair.0, pair.1.trim());
+            self.ids_need_number &= id.chars().any(char::is_numeric);
             let is_one_word = word_spans(id).eq([(0, id.len())]);
             if is_one_word && !id.ends_with("'s") && !id.ends_with("’s") {
                 let key = id.to_ascii_uppercase();
@@ -296,14 +363,14 @@ impl Scrubber {
         self
     }
 
-    fn replace_schools(&self, text: String) -> String {
+    fn replace_schools<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
         match &self.schools {
             Some(ac) => replace_whole(text, ac, |_| "[SCHOOL]"),
             None => text,
         }
     }
 
-    fn replace_ids(&self, text: String) -> String {
+    fn replace_ids<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
         let text = self.replace_id_words(text);
         match &self.ids {
             Some((ac, tokens)) => replace_whole(text, ac, |i| tokens[i].as_str()),
@@ -313,7 +380,7 @@ impl Scrubber {
 
     /// Child ids written as words (or as parts of a word joined by an apostrophe or
     /// hyphen) replaced by their tokens; an id is matched in any ASCII case.
-    fn replace_id_words(&self, text: String) -> String {
+    fn replace_id_words<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
         if self.id_words.is_empty() {
             return text;
         }
@@ -346,23 +413,35 @@ impl Scrubber {
             return text;
         }
         out.push_str(&text[last..]);
-        out
+        Cow::Owned(out)
     }
 
     /// The text with people and contact details replaced.
     pub fn scrub(&self, text: &str) -> String {
-        let nfc = match unicode_normalization::is_nfc_quick(text.chars()) {
-            unicode_normalization::IsNormalized::Yes => text.to_string(),
-            _ => text.nfc().collect(),
+        let nfc = if text.is_ascii() {
+            Cow::Borrowed(text)
+        } else {
+            match unicode_normalization::is_nfc_quick(text.chars()) {
+                unicode_normalization::IsNormalized::Yes => Cow::Borrowed(text),
+                _ => Cow::Owned(text.nfc().collect()),
+            }
         };
-        let mut current: String = self.replace_schools(self.replace_ids(nfc));
-        let (list, set) = patterns();
+        // Most typed patterns, and usually every child id, need a digit (or an `@`): a text
+        // without one skips them (exact, see `always_needs_number_or_at`).
+        let has_number = has_number_or_at(&nfc);
+        let nfc = if has_number || !self.ids_need_number { self.replace_ids(nfc) } else { nfc };
+        let mut current = self.replace_schools(nfc);
+        let patterns = patterns();
         // One pass finds which patterns occur; each of those then runs in order (a replacement
         // can only remove later matches, never create one, so skipping the absent ones is exact).
-        let present = set.matches(&current);
-        for (i, (re, label)) in list.iter().enumerate() {
-            if present.matched(i) && re.is_match(&current) {
-                current = re.replace_all(&current, *label).into_owned();
+        let present = has_number.then(|| patterns.set.matches(&current));
+        for (i, (re, label, anywhere)) in patterns.list.iter().enumerate() {
+            let may_occur = match &present {
+                Some(present) => present.matched(i),
+                None => *anywhere,
+            };
+            if may_occur && re.is_match(&current) {
+                current = Cow::Owned(re.replace_all(&current, *label).into_owned());
             }
         }
         self.scrub_words(&current)
@@ -392,11 +471,15 @@ impl Scrubber {
                 previous_was_name = false;
                 continue;
             }
+            // One look-up per word: a first name in `pairs` is always a key of `single` too.
+            let known = self.single.get(key(w));
             // Two words of one person's name, separated only by spaces, become one token.
-            if let Some(next) = words.get(i + 1) {
+            if known.is_some()
+                && let Some(next) = words.get(i + 1)
+            {
                 let gap = &text[w.end..next.start];
                 if !gap.is_empty()
-                    && gap.chars().all(|c| c == ' ')
+                    && gap.bytes().all(|c| c == b' ')
                     && let Some(target) = self.pairs.get(key(w)).and_then(|m| m.get(key(next)))
                 {
                     out.push_str(between);
@@ -410,7 +493,10 @@ impl Scrubber {
             }
             // A surname straight after a name ("Tyler White") is a name even when it is also a word.
             let follows_name = previous_was_name && !between.is_empty() && between.chars().all(|c| c == ' ');
-            let replacement = self.replacement(key(w), &text[w.start..w.end], follows_name, i, &words, &keys, text);
+            let replacement = match known {
+                Some(target) => Some(target.token()),
+                None => self.other_name(key(w), &text[w.start..w.end], follows_name, i, &words, &keys, text),
+            };
             match replacement {
                 Some(token) => {
                     out.push_str(between);
@@ -457,9 +543,11 @@ impl Scrubber {
         })
     }
 
+    /// `[NAME]` for a word that is not a name of the return but is a name all the same
+    /// (the gazetteer, a naming cue).
     #[allow(clippy::too_many_arguments)] // the word, its neighbours and the text they come from
-    fn replacement<'s>(
-        &'s self,
+    fn other_name(
+        &self,
         key: &str,
         original: &str,
         previous_was_name: bool,
@@ -467,10 +555,7 @@ impl Scrubber {
         words: &[Word],
         keys: &str,
         text: &str,
-    ) -> Option<&'s str> {
-        if let Some(target) = self.single.get(key) {
-            return Some(target.token());
-        }
+    ) -> Option<&'static str> {
         let is_capitalised = original.chars().next().is_some_and(char::is_uppercase);
         if !is_capitalised {
             return None;
@@ -482,11 +567,15 @@ impl Scrubber {
             return Some("[NAME]");
         }
         // "called Tiegan", "known as Big Man": a capitalised word after a naming cue.
-        let cue = |j: usize| words.get(j).map(|p| text[p.start..p.end].to_lowercase());
+        let is_word = |j: usize, cue: &str| {
+            words.get(j).is_some_and(|p| {
+                let w = &text[p.start..p.end];
+                if w.is_ascii() { w.eq_ignore_ascii_case(cue) } else { w.to_lowercase() == cue }
+            })
+        };
         if i >= 1 {
-            let prev = cue(i - 1).unwrap_or_default();
-            let is_cue = matches!(prev.as_str(), "called" | "named" | "nicknamed" | "aka")
-                || (prev == "as" && i >= 2 && cue(i - 2).as_deref() == Some("known"));
+            let is_cue = ["called", "named", "nicknamed", "aka"].iter().any(|cue| is_word(i - 1, cue))
+                || (i >= 2 && is_word(i - 1, "as") && is_word(i - 2, "known"));
             if is_cue && !g.common.contains(key) {
                 return Some("[NAME]");
             }
@@ -511,10 +600,14 @@ impl Scrubber {
 }
 
 /// Replaces whole-token matches of an automaton's patterns.
-fn replace_whole<'a>(text: String, ac: &aho_corasick::AhoCorasick, label: impl Fn(usize) -> &'a str) -> String {
-    let mut out = String::with_capacity(text.len());
+fn replace_whole<'t, 'a>(
+    text: Cow<'t, str>,
+    ac: &aho_corasick::AhoCorasick,
+    label: impl Fn(usize) -> &'a str,
+) -> Cow<'t, str> {
+    let mut out = String::new();
     let mut last = 0;
-    for m in ac.find_iter(&text) {
+    for m in ac.find_iter(text.as_ref()) {
         let before = text[..m.start()].chars().next_back();
         let after = text[m.end()..].chars().next();
         if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
@@ -528,7 +621,7 @@ fn replace_whole<'a>(text: String, ac: &aho_corasick::AhoCorasick, label: impl F
         return text;
     }
     out.push_str(&text[last..]);
-    out
+    Cow::Owned(out)
 }
 
 struct Word {
@@ -698,13 +791,36 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        assert_eq!(patterns().0.len(), 10);
-        assert_eq!(patterns().1.len(), 10);
+        assert_eq!(patterns().list.len(), 10);
+        assert_eq!(patterns().set.len(), 10);
+    }
+
+    #[test]
+    fn patterns_that_need_a_digit_or_at_are_told_from_the_pattern() {
+        let needs = |re: &str| always_needs_number_or_at(&regex_syntax::parse(re).unwrap());
+        assert!(needs(r"\d{3}") && needs(r"(?i)[a-z]+@[a-z]+") && needs(r"(?:\+44|\b0)\d") && needs("x[0-9]?7"));
+        assert!(!needs(r"\d*") && !needs(r"[A-Z]\w+") && !needs(r"\d|[a-z]") && !needs(r"(?:\d)?x") && !needs(""));
+        // Only the street-name address can match a text with no digit and no `@`.
+        let anywhere: Vec<bool> = patterns().list.iter().map(|(_, _, anywhere)| *anywhere).collect();
+        assert_eq!(anywhere, [false, false, false, false, false, false, false, false, false, true]);
+        assert!(has_number_or_at("a@b") && has_number_or_at("Zoë 7") && has_number_or_at("Zoë \u{0663}"));
+        assert!(!has_number_or_at("Zoë seen on Acacia Avenue") && !has_number_or_at("plain words"));
+    }
+
+    #[test]
+    fn texts_without_digits_still_lose_addresses_and_digit_free_ids() {
+        let s = scrubber();
+        assert_eq!(s.scrub("Seen near Acacia Avenue."), "Seen near [ADDRESS].");
+        let s = scrubber().with_ids(&[("[PERSON:aaaa1111]".into(), "ABCDEF".into())]);
+        assert_eq!(
+            s.scrub("Sibling abcdef seen near Acacia Avenue."),
+            "Sibling [PERSON:aaaa1111] seen near [ADDRESS]."
+        );
     }
 
     #[test]
     fn every_placeholder_is_a_known_label() {
-        let labels = patterns().0.iter().map(|(_, l)| *l).chain(["[NAME]", "[PERSON]", "[SCHOOL]"]);
+        let labels = patterns().list.iter().map(|(_, l, _)| *l).chain(["[NAME]", "[PERSON]", "[SCHOOL]"]);
         for label in labels {
             let inner = label.trim_start_matches('[').trim_end_matches(']');
             assert!(LABELS.contains(&inner), "{label} is skipped by a second scrub only if listed");

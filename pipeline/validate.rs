@@ -221,10 +221,9 @@ impl<'a> TableValidator<'a> {
         }
         for (i, spec) in self.schema.columns.iter().enumerate() {
             if let Some(target) = &spec.references {
-                let target = target.clone();
                 let ok = match &values[i] {
-                    Value::Text(id) => index.contains(&target, &normalise(id)),
-                    Value::Ids(ids) => ids.iter().all(|id| index.contains(&target, id)),
+                    Value::Text(id) => index.contains(target, &normalise(id)),
+                    Value::Ids(ids) => ids.iter().all(|id| index.contains(target, id)),
                     _ => true,
                 };
                 if !ok {
@@ -232,10 +231,21 @@ impl<'a> TableValidator<'a> {
                 }
             }
         }
+        // Ids of unique or referenced columns, normalised once for both checks below.
+        let ids: Vec<Option<String>> = self
+            .schema
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| match &values[i] {
+                Value::Text(id) if spec.is_unique || self.indexed[i].is_some() => Some(normalise(id)),
+                _ => None,
+            })
+            .collect();
         for (i, spec) in self.schema.columns.iter().enumerate() {
             if spec.is_unique
-                && let Value::Text(id) = &values[i]
-                && self.seen[i].contains(&normalise(id))
+                && let Some(id) = &ids[i]
+                && self.seen[i].contains(id)
             {
                 reject(&mut problems, spec, Rule::Unique);
             }
@@ -243,17 +253,20 @@ impl<'a> TableValidator<'a> {
         if !problems.is_empty() {
             return Err(problems);
         }
-        for (i, spec) in self.schema.columns.iter().enumerate() {
-            if let Value::Text(id) = &values[i]
-                && (spec.is_unique || self.indexed[i].is_some())
-            {
-                let id = normalise(id);
-                if let Some(key) = &self.indexed[i] {
-                    index.ids.entry(key.clone()).or_default().insert(id.clone());
+        for (i, (spec, id)) in self.schema.columns.iter().zip(ids).enumerate() {
+            let Some(id) = id else { continue };
+            if let Some(key) = &self.indexed[i] {
+                match index.ids.get_mut(key) {
+                    Some(set) => {
+                        set.insert(id.clone());
+                    }
+                    None => {
+                        index.ids.entry(key.clone()).or_default().insert(id.clone());
+                    }
                 }
-                if spec.is_unique {
-                    self.seen[i].insert(id);
-                }
+            }
+            if spec.is_unique {
+                self.seen[i].insert(id);
             }
         }
         Ok(ValidRow { row: row_number, values })
@@ -277,13 +290,14 @@ fn parse_cell(spec: &ColumnSpec, cell: RawCell) -> Result<Value, Rule> {
             number_text(n)
         }
         // Most cells need no trimming: keep the string rather than copy it.
-        RawCell::Text(t) if t.trim().len() == t.len() => t,
+        RawCell::Text(t) if !needs_trim(&t) => t,
         RawCell::Text(t) => t.trim().to_string(),
     };
     if text.is_empty() {
         return Ok(Value::Null);
     }
-    if text.chars().count() > MAX_TEXT_CHARS {
+    // A text is never more characters than bytes: only long ones are counted.
+    if text.len() > MAX_TEXT_CHARS && text.chars().count() > MAX_TEXT_CHARS {
         return Err(Rule::TooLong);
     }
     if looks_like_swallowed_rows(&text) {
@@ -321,6 +335,14 @@ pub const MAX_TEXT_CHARS: usize = 200_000;
 /// Whether a cell holds what look like further CSV rows: several line breaks
 /// and lines that are mostly commas between values. That is what an unclosed
 /// quotation mark does to the rest of a file.
+/// Whether a text starts or ends with white space; printable ASCII at both ends settles it at once.
+fn needs_trim(text: &str) -> bool {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => false,
+        _ => text.trim().len() != text.len(),
+    }
+}
+
 fn looks_like_swallowed_rows(text: &str) -> bool {
     if !text.contains('\n') {
         return false;
@@ -457,6 +479,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn needs_trim_agrees_with_trim(t in "\\PC{0,6}|[ \t\u{a0}\u{3000}a-z]{0,6}") {
+            prop_assert_eq!(needs_trim(&t), t.trim() != t);
+        }
+
         #[test]
         fn dd_mm_yyyy_round_trips(days in 0i64..60000) {
             let date = d(1950, 1, 1) + chrono::Duration::days(days);
