@@ -797,7 +797,7 @@ mod tests {
 
     #[test]
     fn patterns_that_need_a_digit_or_at_are_told_from_the_pattern() {
-        let needs = |re: &str| always_needs_number_or_at(&regex_syntax::parse(re).unwrap());
+        let needs = |re: &str| always_needs_number_or_at(&regex_syntax::parse(re).expect("pattern"));
         assert!(needs(r"\d{3}") && needs(r"(?i)[a-z]+@[a-z]+") && needs(r"(?:\+44|\b0)\d") && needs("x[0-9]?7"));
         assert!(!needs(r"\d*") && !needs(r"[A-Z]\w+") && !needs(r"\d|[a-z]") && !needs(r"(?:\d)?x") && !needs(""));
         // Only the street-name address can match a text with no digit and no `@`.
