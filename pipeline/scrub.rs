@@ -31,7 +31,77 @@ use crate::reference;
 /// Hash maps keyed by short words: a fast hash (no keys chosen by an attacker reach it
 /// that could matter more than a slower scrub).
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
+/// Longest word held inline in a [`WordMap`]'s table.
+const INLINE: usize = 24;
+
+/// A word of up to [`INLINE`] bytes, zero-padded: a key compared without following a pointer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct InlineWord([u8; INLINE]);
+
+impl InlineWord {
+    fn new(word: &str) -> Option<InlineWord> {
+        let bytes = word.as_bytes();
+        if bytes.len() > INLINE || bytes.contains(&0) {
+            return None;
+        }
+        let mut inline = [0; INLINE];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Some(InlineWord(inline))
+    }
+}
+
+/// A map keyed by words. Look-ups run for every word of every note, so short words (nearly
+/// all of them) sit inline in the table, where a look-up compares them in place.
+struct WordMap<V> {
+    short: HashMap<InlineWord, V>,
+    long: HashMap<String, V>,
+}
+
+impl<V> Default for WordMap<V> {
+    fn default() -> Self {
+        WordMap { short: HashMap::default(), long: HashMap::default() }
+    }
+}
+
+impl<V> WordMap<V> {
+    fn get(&self, word: &str) -> Option<&V> {
+        match InlineWord::new(word) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        }
+    }
+
+    fn get_mut(&mut self, word: &str) -> Option<&mut V> {
+        match InlineWord::new(word) {
+            Some(key) => self.short.get_mut(&key),
+            None => self.long.get_mut(word),
+        }
+    }
+
+    fn insert(&mut self, word: &str, value: V) {
+        match InlineWord::new(word) {
+            Some(key) => self.short.insert(key, value),
+            None => self.long.insert(word.to_string(), value),
+        };
+    }
+
+    fn contains_key(&self, word: &str) -> bool {
+        self.get(word).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.short.reserve(additional);
+    }
+}
 
 /// The words inside this scrubber's own placeholders (`[NAME]`, `[PERSON:1a2b3c4d]`, `[DATE]`…),
 /// which a second pass leaves alone. Anything else in brackets is scrubbed like any word.
@@ -49,8 +119,8 @@ const COMMON_WORDS: &[&str] = &[
 
 /// The name gazetteer, built once.
 pub struct Gazetteer {
-    names: HashSet<String>,
-    common: HashSet<String>,
+    names: WordMap<()>,
+    common: WordMap<()>,
 }
 
 /// The shared gazetteer: England and Wales name lists plus the `fake` crate's English lists.
@@ -58,7 +128,7 @@ pub fn gazetteer() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
     G.get_or_init(|| {
         use fake::locales::{Data, EN};
-        let mut names = HashSet::default();
+        let mut names = WordMap::default();
         let lists = [
             reference::name_list(reference::FIRST_NAMES),
             reference::name_list(reference::SURNAMES),
@@ -68,10 +138,14 @@ pub fn gazetteer() -> &'static Gazetteer {
         for name in lists.iter().flatten() {
             let key = fold(name);
             if key.chars().count() >= 2 {
-                names.insert(key);
+                names.insert(&key, ());
             }
         }
-        Gazetteer { names, common: COMMON_WORDS.iter().map(|w| (*w).to_string()).collect() }
+        let mut common = WordMap::default();
+        for word in COMMON_WORDS {
+            common.insert(word, ());
+        }
+        Gazetteer { names, common }
     })
 }
 
@@ -191,13 +265,13 @@ impl Target {
 
 /// A scrubber for one return: knows its young people's names (and their schools).
 pub struct Scrubber {
-    single: HashMap<String, Target>,
+    single: WordMap<Target>,
     /// First name → surname → person, for "First Last" written together.
-    pairs: HashMap<String, HashMap<String, Target>>,
+    pairs: WordMap<WordMap<Target>>,
     gazetteer: &'static Gazetteer,
     schools: Option<aho_corasick::AhoCorasick>,
     /// Child ids written as one word (uppercase) → token; looked up word by word.
-    id_words: HashMap<String, Target>,
+    id_words: WordMap<Target>,
     /// Byte lengths of those ids (bit n set for length n, up to 63), to skip most words unhashed.
     id_lengths: u64,
     /// Child ids that are not one word ("YP/001", "12 345"), found by an automaton.
@@ -213,20 +287,18 @@ impl std::fmt::Debug for Scrubber {
 }
 
 /// Adds `key → target` to a map, or marks the key ambiguous when it already stands for someone else.
-fn insert_or_ambiguous(map: &mut HashMap<String, Target>, key: String, target: Target) {
-    match map.entry(key) {
-        std::collections::hash_map::Entry::Occupied(mut e) => {
-            let same = match (e.get(), &target) {
+fn insert_or_ambiguous(map: &mut WordMap<Target>, key: &str, target: Target) {
+    match map.get_mut(key) {
+        Some(existing) => {
+            let same = match (&*existing, &target) {
                 (Target::Person(a), Target::Person(b)) => Arc::ptr_eq(a, b) || a == b,
                 _ => false,
             };
             if !same {
-                e.insert(Target::Ambiguous);
+                *existing = Target::Ambiguous;
             }
         }
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(target);
-        }
+        None => map.insert(key, target),
     }
 }
 
@@ -275,10 +347,10 @@ pub fn person_token(person_id: &str) -> String {
 impl Scrubber {
     /// A scrubber for the given young people: (token, first name, last name).
     pub fn new(people: &[(String, String, String)]) -> Scrubber {
-        let mut single: HashMap<String, Target> = HashMap::default();
+        let mut single: WordMap<Target> = WordMap::default();
         single.reserve(people.len() * 2);
-        let mut pairs: HashMap<String, HashMap<String, Target>> = HashMap::default();
-        let add = |map_key: String, token: &Arc<str>, single: &mut HashMap<String, Target>| {
+        let mut pairs: WordMap<WordMap<Target>> = WordMap::default();
+        let add = |map_key: &str, token: &Arc<str>, single: &mut WordMap<Target>| {
             if map_key.chars().count() >= 2 {
                 insert_or_ambiguous(single, map_key, Target::Person(token.clone()));
             }
@@ -292,19 +364,21 @@ impl Scrubber {
             // with no space or hyphen folds to its one word, added below.
             for whole in [first, last] {
                 if whole.contains(|c: char| c.is_whitespace() || c == '-') {
-                    add(fold(whole), token, &mut single);
+                    add(&fold(whole), token, &mut single);
                 }
             }
             if let (Some(f), Some(l)) = (first_words.last(), last_words.first()) {
                 let target = Target::Person(token.clone());
                 match pairs.get_mut(f) {
-                    Some(by_surname) => insert_or_ambiguous(by_surname, l.clone(), target),
+                    Some(by_surname) => insert_or_ambiguous(by_surname, l, target),
                     None => {
-                        pairs.entry(f.clone()).or_default().insert(l.clone(), target);
+                        let mut by_surname = WordMap::default();
+                        by_surname.insert(l, target);
+                        pairs.insert(f, by_surname);
                     }
                 }
             }
-            for w in first_words.into_iter().chain(last_words) {
+            for w in first_words.iter().chain(&last_words) {
                 add(w, token, &mut single);
             }
         }
@@ -313,7 +387,7 @@ impl Scrubber {
             pairs,
             gazetteer: gazetteer(),
             schools: None,
-            id_words: HashMap::default(),
+            id_words: WordMap::default(),
             id_lengths: 0,
             ids: None,
             ids_need_number: true,
@@ -346,7 +420,7 @@ impl Scrubber {
                 self.id_lengths |= 1u64.checked_shl(key.len() as u32).unwrap_or(1 << 63);
                 // One id written for two people (it happens across quarters) is not attributable.
                 let target = Target::Person(shared_token(token, &mut previous));
-                insert_or_ambiguous(&mut self.id_words, key, target);
+                insert_or_ambiguous(&mut self.id_words, &key, target);
             } else {
                 usable.push(pair);
             }
@@ -396,7 +470,10 @@ impl Scrubber {
             key.extend(part.chars().map(|c| c.to_ascii_uppercase()));
             self.id_words.get(&key).map(Target::token)
         };
-        for (start, end) in word_spans(&text) {
+        // When every id holds a digit, only the words of a space-separated chunk with a digit
+        // (or a character outside ASCII) can be one.
+        let may_hold_id = |chunk: &str| !self.ids_need_number || chunk.bytes().any(|b| b.is_ascii_digit() || b >= 0x80);
+        for (start, end) in word_spans_in_chunks(&text, may_hold_id) {
             let word = &text[start..end];
             let base = word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")).unwrap_or(word);
             let rewritten = match lookup(base) {
@@ -440,8 +517,8 @@ impl Scrubber {
                 Some(present) => present.matched(i),
                 None => *anywhere,
             };
-            if may_occur && re.is_match(&current) {
-                current = Cow::Owned(re.replace_all(&current, *label).into_owned());
+            if may_occur && let Cow::Owned(replaced) = re.replace_all(&current, *label) {
+                current = Cow::Owned(replaced);
             }
         }
         self.scrub_words(&current)
@@ -533,8 +610,8 @@ impl Scrubber {
                 Some(target) => Some(target.token()),
                 None if is_capitalised
                     && key.chars().count() >= 2
-                    && self.gazetteer.names.contains(key.as_str())
-                    && !self.gazetteer.common.contains(key.as_str()) =>
+                    && self.gazetteer.names.contains_key(key.as_str())
+                    && !self.gazetteer.common.contains_key(key.as_str()) =>
                 {
                     Some("[NAME]")
                 }
@@ -561,8 +638,8 @@ impl Scrubber {
             return None;
         }
         let g = self.gazetteer;
-        if g.names.contains(key)
-            && (previous_was_name || !g.common.contains(key) || self.precedes_name(i, words, keys, text))
+        if g.names.contains_key(key)
+            && (previous_was_name || !g.common.contains_key(key) || self.precedes_name(i, words, keys, text))
         {
             return Some("[NAME]");
         }
@@ -576,7 +653,7 @@ impl Scrubber {
         if i >= 1 {
             let is_cue = ["called", "named", "nicknamed", "aka"].iter().any(|cue| is_word(i - 1, cue))
                 || (i >= 2 && is_word(i - 1, "as") && is_word(i - 2, "known"));
-            if is_cue && !g.common.contains(key) {
+            if is_cue && !g.common.contains_key(key) {
                 return Some("[NAME]");
             }
         }
@@ -595,7 +672,7 @@ impl Scrubber {
             && gap.chars().all(|c| c == ' ')
             && is_capitalised
             && (self.single.contains_key(next_key)
-                || (self.gazetteer.names.contains(next_key) && !self.gazetteer.common.contains(next_key)))
+                || (self.gazetteer.names.contains_key(next_key) && !self.gazetteer.common.contains_key(next_key)))
     }
 }
 
@@ -663,6 +740,21 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
             }
         }
         start.map(|s| (s, text.len()))
+    })
+}
+
+/// The [`word_spans`] of the chunks of a text between ASCII white space that `keep` accepts.
+/// White space ends every word, so a chunk's words are the text's words inside it.
+fn word_spans_in_chunks<'t>(
+    text: &'t str,
+    keep: impl Fn(&str) -> bool + 't,
+) -> impl Iterator<Item = (usize, usize)> + 't {
+    let mut offset = 0;
+    text.split(|c: char| c.is_ascii_whitespace()).flat_map(move |chunk| {
+        let at = offset;
+        offset += chunk.len() + 1;
+        let chunk = if keep(chunk) { chunk } else { "" };
+        word_spans(chunk).map(move |(s, e)| (at + s, at + e))
     })
 }
 
@@ -782,11 +874,26 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn word_spans_match_the_definition(text in "[a-cé’'\\- 0-9ÅΩ,.]{0,40}", other in "\\PC{0,30}") {
+        fn word_spans_match_the_definition(text in "[a-cé’'\\- 0-9ÅΩ,.\t\n]{0,40}", other in "\\PC{0,30}") {
             for t in [&text, &other] {
                 proptest::prop_assert_eq!(word_spans(t).collect::<Vec<_>>(), word_spans_by_chars(t));
+                let chunked: Vec<_> = word_spans_in_chunks(t, |_| true).collect();
+                proptest::prop_assert_eq!(chunked, word_spans_by_chars(t));
             }
         }
+    }
+
+    #[test]
+    fn word_maps_hold_short_and_long_words() {
+        let mut map = WordMap::default();
+        let long = "a".repeat(INLINE + 1);
+        for word in ["ab", "", long.as_str(), "a".repeat(INLINE).as_str()] {
+            assert!(map.get(word).is_none());
+            map.insert(word, word.len());
+            assert_eq!(map.get(word), Some(&word.len()));
+        }
+        assert!(map.get("ab\0").is_none() && map.get("a").is_none() && map.get(&"a".repeat(INLINE + 2)).is_none());
+        assert_eq!(map.len(), 4);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! linked children in young_people). A bad row becomes [`Rejection`]s naming
 //! row, column and rule, never the value, and the rest of the file goes on.
 
-use std::collections::{HashMap, HashSet};
+/// Ids of a return are looked up for every row: a fast hash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use chrono::NaiveDate;
 
@@ -137,11 +139,11 @@ pub struct ReturnIndex {
 impl ReturnIndex {
     /// Every `(table, column)` some column refers to, ready to be filled.
     pub fn for_schemas(schemas: &Schemas) -> ReturnIndex {
-        let mut ids = HashMap::new();
+        let mut ids = HashMap::default();
         for t in &schemas.tables {
             for c in &t.columns {
                 if let Some(target) = &c.references {
-                    ids.entry(target.clone()).or_insert_with(HashSet::new);
+                    ids.entry(target.clone()).or_insert_with(HashSet::default);
                 }
             }
         }
@@ -172,7 +174,7 @@ impl<'a> TableValidator<'a> {
                 index.ids.contains_key(&key).then_some(key)
             })
             .collect();
-        TableValidator { schema, period, seen: vec![HashSet::new(); schema.columns.len()], indexed }
+        TableValidator { schema, period, seen: vec![HashSet::default(); schema.columns.len()], indexed }
     }
 
     /// Checks one row; accepted rows' ids are added to `index` for later tables.
