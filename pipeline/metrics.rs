@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::config::TableParquetOptions;
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
@@ -133,7 +135,7 @@ fn days(d: chrono::NaiveDate) -> i32 {
 }
 
 /// A DataFusion session over a warehouse, with every table, reference table and view registered.
-pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext> {
+pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
@@ -190,25 +192,66 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<SessionContext>
     ctx.register_table("periods", periods).map_err(query_error("periods"))?;
     register_codes(&ctx, schemas)?;
     register_reference(&ctx)?;
-    // The views are computed once and kept in memory: every metric reads them, and a
-    // view would compute its window functions again for each query.
+    // The `*_latest` views join whole tables: each is computed once, not once per metric, and
+    // streamed to uncompressed Parquet in a private temporary folder (removed when the session
+    // ends), so that memory does not hold every view of a large warehouse at once. The other
+    // views only copy or filter those rows and stay views. Without a temporary folder, every
+    // view is kept in memory.
+    let scratch = tempfile::Builder::new().prefix("rni-views-").tempdir().ok();
+    if scratch.is_none() {
+        tracing::warn!("no temporary folder: the metric views are kept in memory");
+    }
     for (name, sql) in VIEWS {
         let origin = format!("queries/views/{name}.sql");
         let started = std::time::Instant::now();
         let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
         let schema = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await.map_err(query_error(&origin))?;
-        // Dealt out over as many partitions as cores, so every query's scans run in parallel.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
-        for (i, batch) in batches.into_iter().enumerate() {
-            partitions[i % cores].push(batch);
+        match &scratch {
+            Some(dir) if name.ends_with("_latest") => {
+                let path = format!("{}/", dir.path().join(name).display());
+                let mut options = TableParquetOptions::default();
+                options.global.compression = Some("uncompressed".into());
+                // Small row groups keep the writer's buffers small.
+                options.global.max_row_group_size = 64 * 1024;
+                df.write_parquet(&path, DataFrameWriteOptions::new(), Some(options))
+                    .await
+                    .map_err(query_error(&origin))?;
+                let read = ParquetReadOptions::default().schema(&schema);
+                ctx.register_parquet(*name, &path, read).await.map_err(query_error(&origin))?;
+            }
+            Some(_) => {
+                ctx.register_table(*name, df.into_view()).map_err(query_error(&origin))?;
+            }
+            None => {
+                let batches = df.collect().await.map_err(query_error(&origin))?;
+                // Dealt out over as many partitions as cores, so every query's scans run in parallel.
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
+                for (i, batch) in batches.into_iter().enumerate() {
+                    partitions[i % cores].push(batch);
+                }
+                let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
+                ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
+            }
         }
-        let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
-        ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
-        tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view materialised");
+        tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view ready");
     }
-    Ok(ctx)
+    Ok(Session { ctx, _scratch: scratch })
+}
+
+/// A query session over a warehouse: its tables, rni's own tables and the metric views.
+pub struct Session {
+    ctx: SessionContext,
+    /// Where the views are kept; removed when the session is dropped.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Session {
+    type Target = SessionContext;
+
+    fn deref(&self) -> &SessionContext {
+        &self.ctx
+    }
 }
 
 fn register_codes(ctx: &SessionContext, schemas: &Schemas) -> Result<()> {

@@ -16,8 +16,9 @@ latest_period as (
 
 final as (
     select source.*
-    from source
-    inner join latest_period
+    -- the narrow grouping is the join's build side (held in memory), the wide table streams past it
+    from latest_period
+    inner join source
         on source.authority_code = latest_period.authority_code
         and source.context_id = latest_period.context_id
         and source.period = latest_period.period

@@ -15,8 +15,9 @@ latest_period as (
 
 final as (
     select source.*
-    from source
-    inner join latest_period
+    -- the narrow grouping is the join's build side (held in memory), the wide table streams past it
+    from latest_period
+    inner join source
         on source.authority_code = latest_period.authority_code
         and source.episode_id = latest_period.episode_id
         and source.review_date = latest_period.review_date
