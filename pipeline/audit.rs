@@ -169,7 +169,25 @@ fn collect(returns_dir: &Path, schemas: &Schemas) -> Result<BTreeMap<String, Ide
     Ok(out)
 }
 
+/// Byte spans of the maximal runs of letters and digits of a text.
+fn alphanumeric_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.by_ref().find(|(_, c)| c.is_alphanumeric())?;
+        let mut end = text.len();
+        while let Some(&(at, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                end = at;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, end))
+    })
+}
+
 /// Whether the match `start..end` of `haystack` is a whole token.
+#[cfg(test)]
 fn is_whole(haystack: &str, start: usize, end: usize) -> bool {
     let before = haystack[..start].chars().next_back();
     let after = haystack[end..].chars().next();
@@ -197,43 +215,70 @@ fn authority_of(rel: &str) -> Option<String> {
 /// A hash map for the look-up of every token of every output: a fast hash.
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// The kind and authority of an id: nearly always one of each, held without an allocation.
+enum Owners {
+    One((&'static str, usize)),
+    Many(Vec<(&'static str, usize)>),
+}
+
+impl Owners {
+    fn add(&mut self, owner: (&'static str, usize)) {
+        match self {
+            Owners::One(first) => *self = Owners::Many(vec![*first, owner]),
+            Owners::Many(all) => all.push(owner),
+        }
+    }
+
+    fn all(&self) -> &[(&'static str, usize)] {
+        match self {
+            Owners::One(owner) => std::slice::from_ref(owner),
+            Owners::Many(all) => all,
+        }
+    }
+}
+
 /// Every authority's ids, postcodes and dates of birth in one automaton each, so a
 /// text is read once whatever the number of authorities.
 struct Global {
     authorities: Vec<String>,
-    /// Ids (uppercase, no spaces) → kind and authority.
-    codes: FastMap<String, Vec<(&'static str, usize)>>,
-    postcodes: Vec<usize>,
-    postcodes_ac: Option<AhoCorasick>,
+    /// Ids (uppercase, no spaces) → kind and authority. There are millions in a large
+    /// warehouse: keys are boxed exactly and most values hold no allocation.
+    codes: FastMap<Box<str>, Owners>,
+    /// Compact postcodes (uppercase, no spaces) → authorities.
+    postcodes: FastMap<Box<str>, Owners>,
     dates: Vec<usize>,
     dates_ac: Option<AhoCorasick>,
     dob: FastMap<NaiveDate, Vec<usize>>,
 }
 
 impl Global {
-    fn new(by_authority: &BTreeMap<String, Identifiers>) -> Global {
+    /// Takes the ids out of `by_authority` (one authority's list is freed as soon as it is
+    /// in the map, so they are never held twice); postcodes, dates and names stay.
+    fn new(by_authority: &mut BTreeMap<String, Identifiers>) -> Global {
         let mut g = Global {
             authorities: by_authority.keys().cloned().collect(),
             codes: FastMap::default(),
-            postcodes: Vec::new(),
-            postcodes_ac: None,
+            postcodes: FastMap::default(),
             dates: Vec::new(),
             dates_ac: None,
             dob: FastMap::default(),
         };
-        let mut postcode_texts = Vec::new();
         let mut date_texts = Vec::new();
-        for (a, ids) in by_authority.values().enumerate() {
-            for (c, k) in &ids.codes {
-                g.codes.entry(c.clone()).or_default().push((*k, a));
+        for (a, ids) in by_authority.values_mut().enumerate() {
+            for (code, kind) in std::mem::take(&mut ids.codes) {
+                match g.codes.get_mut(code.as_str()) {
+                    Some(owners) => owners.add((kind, a)),
+                    None => {
+                        g.codes.insert(code.into_boxed_str(), Owners::One((kind, a)));
+                    }
+                }
             }
-            for p in &ids.postcodes {
-                // As written (one space before the inward code) and without the space; matched
-                // as whole tokens, so a postcode made of hex digits never matches inside a pseudonym.
-                let spaced = format!("{} {}", &p[..p.len() - 3], &p[p.len() - 3..]);
-                for form in [p.clone(), spaced] {
-                    postcode_texts.push(form);
-                    g.postcodes.push(a);
+            for p in std::mem::take(&mut ids.postcodes) {
+                match g.postcodes.get_mut(p.as_str()) {
+                    Some(owners) => owners.add(("postcode", a)),
+                    None => {
+                        g.postcodes.insert(p.into_boxed_str(), Owners::One(("postcode", a)));
+                    }
                 }
             }
             for d in &ids.dates_of_birth {
@@ -244,7 +289,6 @@ impl Global {
                 }
             }
         }
-        g.postcodes_ac = AhoCorasick::new(&postcode_texts).ok();
         g.dates_ac = AhoCorasick::new(&date_texts).ok();
         g
     }
@@ -298,7 +342,7 @@ impl Scanner<'_> {
                 }
                 let parts = std::iter::once(token).chain(token.split(['-', '_', '/']).filter(|p| *p != token));
                 for part in parts {
-                    for (kind, a) in g.codes.get(part).into_iter().flatten() {
+                    for (kind, a) in g.codes.get(part).map(Owners::all).into_iter().flatten() {
                         if look.numeric_ids || !part.bytes().all(|b| b.is_ascii_digit()) {
                             hits.insert((*a, *kind));
                         }
@@ -306,10 +350,26 @@ impl Scanner<'_> {
                 }
             }
         }
-        if let Some(ac) = &g.postcodes_ac {
-            for m in ac.find_overlapping_iter(&upper) {
-                if is_whole(&upper, m.start(), m.end()) {
-                    hits.insert((g.postcodes[m.pattern().as_usize()], "postcode"));
+        // Postcodes as whole tokens, written without a space ("UB81QX") or with one before
+        // the inward code ("UB8 1QX"): so one made of hex digits never matches inside a pseudonym.
+        if !g.postcodes.is_empty() {
+            let mut tokens = alphanumeric_runs(&upper).peekable();
+            let mut joined = String::new();
+            while let Some((start, end)) = tokens.next() {
+                let token = &upper[start..end];
+                for (kind, a) in g.postcodes.get(token).map(Owners::all).into_iter().flatten() {
+                    hits.insert((*a, kind));
+                }
+                if let Some(&(next_start, next_end)) = tokens.peek()
+                    && &upper[end..next_start] == " "
+                    && upper[next_start..next_end].chars().count() == 3
+                {
+                    joined.clear();
+                    joined.push_str(token);
+                    joined.push_str(&upper[next_start..next_end]);
+                    for (kind, a) in g.postcodes.get(joined.as_str()).map(Owners::all).into_iter().flatten() {
+                        hits.insert((*a, kind));
+                    }
                 }
             }
         }
@@ -408,16 +468,17 @@ impl Scanner<'_> {
 /// Audits every file under `root` against the identifiers in the returns under `returns_dir`.
 pub fn audit(root: &Path, returns_dir: &Path, schemas: &Schemas) -> Result<Vec<Finding>> {
     let by_authority = collect(returns_dir, schemas)?;
-    audit_with(root, &by_authority, &[], schemas)
+    audit_with(root, by_authority, &[], schemas)
 }
 
 fn audit_with(
     root: &Path,
-    by_authority: &BTreeMap<String, Identifiers>,
+    mut by_authority: BTreeMap<String, Identifiers>,
     extra: &[PathBuf],
     schemas: &Schemas,
 ) -> Result<Vec<Finding>> {
-    let scanner = Scanner { by_authority, global: Global::new(by_authority), schemas };
+    let global = Global::new(&mut by_authority);
+    let scanner = Scanner { by_authority: &by_authority, global, schemas };
     let mut stack = vec![root.to_path_buf()];
     let mut files = extra.to_vec();
     while let Some(dir) = stack.pop() {
@@ -457,7 +518,7 @@ fn audit_with(
 /// Audits `root` and also the given log files.
 pub fn audit_with_logs(root: &Path, returns_dir: &Path, logs: &[PathBuf], schemas: &Schemas) -> Result<Vec<Finding>> {
     let by_authority = collect(returns_dir, schemas)?;
-    audit_with(root, &by_authority, logs, schemas)
+    audit_with(root, by_authority, logs, schemas)
 }
 
 #[cfg(test)]
@@ -473,7 +534,8 @@ mod tests {
         ids.postcodes.insert("E53AB".into());
         let mut by_authority = BTreeMap::new();
         by_authority.insert("E09000001".to_string(), ids);
-        let scanner = Scanner { global: Global::new(&by_authority), by_authority: &by_authority, schemas: &schemas };
+        let global = Global::new(&mut by_authority);
+        let scanner = Scanner { global, by_authority: &by_authority, schemas: &schemas };
         let look = Look { names: false, numeric_ids: true };
         let mut findings = BTreeSet::new();
         scanner.scan_text("t", "c", "9f0e53ab77c1d2e3f4a5b6c7d8e9f0a1\n", &[], look, &mut findings);
@@ -481,6 +543,31 @@ mod tests {
         scanner.scan_text("t", "c", "lives at E5 3AB now", &[], look, &mut findings);
         scanner.scan_text("t", "d", "lives at e53ab now", &[], look, &mut findings);
         assert_eq!(findings.len(), 2);
+        scanner.scan_text("t", "e", "E5  3AB, XE5 3AB, E5 3ABC, E53 AB", &[], look, &mut findings);
+        assert_eq!(findings.len(), 2, "only whole tokens, with one space or none before the inward code");
+    }
+
+    /// A postcode cell of letters outside ASCII is an identifier like any other, not a panic.
+    #[test]
+    fn postcodes_outside_ascii_are_looked_for() {
+        let schemas = Schemas::builtin().expect("schemas");
+        let mut ids = Identifiers::default();
+        ids.postcodes.insert(compact("ÅB1 Ø2Å"));
+        let mut by_authority = BTreeMap::new();
+        by_authority.insert("E09000001".to_string(), ids);
+        let global = Global::new(&mut by_authority);
+        let scanner = Scanner { global, by_authority: &by_authority, schemas: &schemas };
+        let mut findings = BTreeSet::new();
+        let look = Look { names: false, numeric_ids: true };
+        scanner.scan_text("t", "c", "seen at åb1 ø2å today", &[], look, &mut findings);
+        assert_eq!(findings.len(), 1);
+    }
+
+    #[test]
+    fn alphanumeric_runs_are_maximal() {
+        let runs: Vec<_> = alphanumeric_runs("  ab-c1 Ø2å,").collect();
+        assert_eq!(runs, [(2, 4), (5, 7), (8, 13)]);
+        assert_eq!(alphanumeric_runs("").count(), 0);
     }
 
     #[test]
