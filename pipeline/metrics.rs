@@ -195,8 +195,8 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
     // The `*_latest` views join whole tables: each is computed once, not once per metric, and
     // streamed to uncompressed Parquet in a private temporary folder (removed when the session
     // ends), so that memory does not hold every view of a large warehouse at once. The other
-    // views only copy or filter those rows and stay views. Without a temporary folder, every
-    // view is kept in memory.
+    // views only copy or filter those rows and stay views. A view the temporary folder cannot
+    // take (none, or full) is kept in memory instead.
     let scratch = tempfile::Builder::new().prefix("rni-views-").tempdir().ok();
     if scratch.is_none() {
         tracing::warn!("no temporary folder: the metric views are kept in memory");
@@ -206,37 +206,55 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
         let started = std::time::Instant::now();
         let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
         let schema = Arc::new(df.schema().as_arrow().clone());
-        match &scratch {
+        let in_memory = match &scratch {
             Some(dir) if name.ends_with("_latest") => {
-                let path = format!("{}/", dir.path().join(name).display());
-                let mut options = TableParquetOptions::default();
-                options.global.compression = Some("uncompressed".into());
-                // Small row groups keep the writer's buffers small.
-                options.global.max_row_group_size = 64 * 1024;
-                df.write_parquet(&path, DataFrameWriteOptions::new(), Some(options))
-                    .await
-                    .map_err(query_error(&origin))?;
-                let read = ParquetReadOptions::default().schema(&schema);
-                ctx.register_parquet(*name, &path, read).await.map_err(query_error(&origin))?;
+                let path = dir.path().join(name);
+                match view_to_parquet(&ctx, df.clone(), name, &path, &schema).await {
+                    Ok(()) => false,
+                    Err(e) => {
+                        tracing::warn!(view = %name, "view kept in memory: the temporary folder could not take it ({e})");
+                        let _ = std::fs::remove_dir_all(&path);
+                        true
+                    }
+                }
             }
             Some(_) => {
-                ctx.register_table(*name, df.into_view()).map_err(query_error(&origin))?;
+                ctx.register_table(*name, df.clone().into_view()).map_err(query_error(&origin))?;
+                false
             }
-            None => {
-                let batches = df.collect().await.map_err(query_error(&origin))?;
-                // Dealt out over as many partitions as cores, so every query's scans run in parallel.
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
-                for (i, batch) in batches.into_iter().enumerate() {
-                    partitions[i % cores].push(batch);
-                }
-                let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
-                ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
+            None => true,
+        };
+        if in_memory {
+            let batches = df.collect().await.map_err(query_error(&origin))?;
+            // Dealt out over as many partitions as cores, so every query's scans run in parallel.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
+            for (i, batch) in batches.into_iter().enumerate() {
+                partitions[i % cores].push(batch);
             }
+            let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
+            ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
         }
         tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view ready");
     }
     Ok(Session { ctx, _scratch: scratch })
+}
+
+/// Streams a view to uncompressed Parquet under `path` and registers it from there.
+async fn view_to_parquet(
+    ctx: &SessionContext,
+    df: datafusion::dataframe::DataFrame,
+    name: &str,
+    path: &Path,
+    schema: &SchemaRef,
+) -> datafusion::error::Result<()> {
+    let url = format!("{}/", path.display());
+    let mut options = TableParquetOptions::default();
+    options.global.compression = Some("uncompressed".into());
+    // Small row groups keep the writer's buffers small.
+    options.global.max_row_group_size = 64 * 1024;
+    df.write_parquet(&url, DataFrameWriteOptions::new(), Some(options)).await?;
+    ctx.register_parquet(name, &url, ParquetReadOptions::default().schema(schema)).await
 }
 
 /// A query session over a warehouse: its tables, rni's own tables and the metric views.

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::util::{rni, rni_ok, temp};
+use crate::util::{rni, rni_ok, rni_path, temp};
 
 /// The fixed key of the data dictionary's example, so golden builds are reproducible.
 pub fn write_example_key(dir: &Path) -> PathBuf {
@@ -329,6 +330,33 @@ fn every_query_file_runs_on_its_own_through_rni_query() {
         &["query", wh.to_str().expect("utf-8"), "select count(*) as n from episodes_latest", "--format", "json"],
     );
     assert_eq!(json.trim(), r#"{"n":6}"#);
+}
+
+/// The latest-row views go to a private temporary folder, removed afterwards; without one
+/// they are kept in memory, with the same results.
+#[test]
+fn views_give_the_same_results_with_or_without_a_temporary_folder() {
+    let dir = temp();
+    let wh = build_golden(dir.path());
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let sql = "select authority_code, count(*) as n from episodes_scoped group by authority_code order by 1";
+    let run = |tmpdir: &Path| {
+        let out = Command::new(rni_path())
+            .args(["query", wh.to_str().expect("utf-8"), sql, "--format", "csv"])
+            .env("TMPDIR", tmpdir)
+            .env("RNI_LOG", "info")
+            .output()
+            .expect("rni runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (on_disk, _) = run(&tmp);
+    assert!(on_disk.lines().count() > 2, "{on_disk}");
+    assert_eq!(std::fs::read_dir(&tmp).expect("tmp").count(), 0, "the view folder is removed");
+    let (in_memory, log) = run(&dir.path().join("no-such-folder"));
+    assert_eq!(on_disk, in_memory);
+    assert!(log.contains("kept in memory"), "{log}");
 }
 
 #[test]
