@@ -553,6 +553,8 @@ mod tests {
         let schemas = Schemas::builtin().expect("schemas");
         let mut ids = Identifiers::default();
         ids.postcodes.insert(compact("ÅB1 Ø2Å"));
+        // Six bytes, three characters: cutting three bytes off the end would split a character.
+        ids.postcodes.insert(compact("ÅÅÅ"));
         let mut by_authority = BTreeMap::new();
         by_authority.insert("E09000001".to_string(), ids);
         let global = Global::new(&mut by_authority);
@@ -561,6 +563,8 @@ mod tests {
         let look = Look { names: false, numeric_ids: true };
         scanner.scan_text("t", "c", "seen at åb1 ø2å today", &[], look, &mut findings);
         assert_eq!(findings.len(), 1);
+        scanner.scan_text("t", "d", "seen at ÅÅÅ today", &[], look, &mut findings);
+        assert_eq!(findings.len(), 2);
     }
 
     #[test]
