@@ -237,8 +237,8 @@ impl Owners {
     }
 }
 
-/// Every authority's ids, postcodes and dates of birth in one automaton each, so a
-/// text is read once whatever the number of authorities.
+/// Every authority's ids and postcodes in one map each (looked up token by token) and dates
+/// of birth in one automaton, so a text is read once whatever the number of authorities.
 struct Global {
     authorities: Vec<String>,
     /// Ids (uppercase, no spaces) → kind and authority. There are millions in a large
