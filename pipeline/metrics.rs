@@ -136,6 +136,12 @@ fn days(d: chrono::NaiveDate) -> i32 {
 
 /// A DataFusion session over a warehouse, with every table, reference table and view registered.
 pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
+    open_in(warehouse, schemas, &std::env::temp_dir()).await
+}
+
+/// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
+/// staging folder, which the next build removes if this one is killed).
+pub async fn open_in(warehouse: &Path, schemas: &Schemas, scratch: &Path) -> Result<Session> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
@@ -197,7 +203,7 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
     // ends), so that memory does not hold every view of a large warehouse at once. The other
     // views only copy or filter those rows and stay views. A view the temporary folder cannot
     // take (none, or full) is kept in memory instead.
-    let scratch = tempfile::Builder::new().prefix("rni-views-").tempdir().ok();
+    let scratch = tempfile::Builder::new().prefix(".rni-views-").tempdir_in(scratch).ok();
     if scratch.is_none() {
         tracing::warn!("no temporary folder: the metric views are kept in memory");
     }
@@ -237,7 +243,7 @@ pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
         }
         tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view ready");
     }
-    Ok(Session { ctx, _scratch: scratch })
+    Ok(Session { ctx, scratch })
 }
 
 /// Streams a view to uncompressed Parquet under `path` and registers it from there.
@@ -261,7 +267,18 @@ async fn view_to_parquet(
 pub struct Session {
     ctx: SessionContext,
     /// Where the views are kept; removed when the session is dropped.
-    _scratch: Option<tempfile::TempDir>,
+    scratch: Option<tempfile::TempDir>,
+}
+
+impl Session {
+    /// Ends the session and removes the views' folder, saying whether that worked (dropping
+    /// a session removes it too, silently).
+    pub fn close(self) -> std::io::Result<()> {
+        match self.scratch {
+            Some(dir) => dir.close(),
+            None => Ok(()),
+        }
+    }
 }
 
 impl std::ops::Deref for Session {

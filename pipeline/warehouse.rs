@@ -364,8 +364,11 @@ fn build_into(
         .build()
         .map_err(Error::io("cannot start the query engine", staging))?;
     let exact = runtime.block_on(async {
-        let ctx = metrics::open(staging, schemas).await?;
-        metrics::compute(&ctx).await
+        // The views' folder sits in the staging folder and is gone before the audit and publishing.
+        let session = metrics::open_in(staging, schemas, staging).await?;
+        let rows = metrics::compute(&session).await?;
+        session.close().map_err(Error::io("cannot remove the metric views from", staging))?;
+        Ok::<_, Error>(rows)
     })?;
     let published = disclosure::apply(&exact, &options.policy);
     timings.insert("metrics".into(), t.elapsed().as_secs_f64());

@@ -338,6 +338,13 @@ fn every_query_file_runs_on_its_own_through_rni_query() {
 fn views_give_the_same_results_with_or_without_a_temporary_folder() {
     let dir = temp();
     let wh = build_golden(dir.path());
+    // A build keeps its views in its staging folder and removes them before publishing.
+    let published: Vec<String> = std::fs::read_dir(&wh)
+        .expect("warehouse")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!published.iter().any(|n| n.contains("rni-views")), "{published:?}");
     let tmp = dir.path().join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
     let sql = "select authority_code, count(*) as n from episodes_scoped group by authority_code order by 1";
