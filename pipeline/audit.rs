@@ -237,6 +237,21 @@ impl Owners {
     }
 }
 
+/// Adds an owner of `key`, boxing the key only the first time it is seen.
+fn add_owner(map: &mut FastMap<Box<str>, Owners>, key: String, owner: (&'static str, usize)) {
+    match map.get_mut(key.as_str()) {
+        Some(owners) => owners.add(owner),
+        None => {
+            map.insert(key.into_boxed_str(), Owners::One(owner));
+        }
+    }
+}
+
+/// The owners of `key`, if any.
+fn owners_of<'m>(map: &'m FastMap<Box<str>, Owners>, key: &str) -> &'m [(&'static str, usize)] {
+    map.get(key).map_or(&[], Owners::all)
+}
+
 /// Every authority's ids and postcodes in one map each (looked up token by token) and dates
 /// of birth in one automaton, so a text is read once whatever the number of authorities.
 struct Global {
@@ -266,20 +281,10 @@ impl Global {
         let mut date_texts = Vec::new();
         for (a, ids) in by_authority.values_mut().enumerate() {
             for (code, kind) in std::mem::take(&mut ids.codes) {
-                match g.codes.get_mut(code.as_str()) {
-                    Some(owners) => owners.add((kind, a)),
-                    None => {
-                        g.codes.insert(code.into_boxed_str(), Owners::One((kind, a)));
-                    }
-                }
+                add_owner(&mut g.codes, code, (kind, a));
             }
             for p in std::mem::take(&mut ids.postcodes) {
-                match g.postcodes.get_mut(p.as_str()) {
-                    Some(owners) => owners.add(("postcode", a)),
-                    None => {
-                        g.postcodes.insert(p.into_boxed_str(), Owners::One(("postcode", a)));
-                    }
-                }
+                add_owner(&mut g.postcodes, p, ("postcode", a));
             }
             for d in &ids.dates_of_birth {
                 g.dob.entry(*d).or_default().push(a);
@@ -342,7 +347,7 @@ impl Scanner<'_> {
                 }
                 let parts = std::iter::once(token).chain(token.split(['-', '_', '/']).filter(|p| *p != token));
                 for part in parts {
-                    for (kind, a) in g.codes.get(part).map(Owners::all).into_iter().flatten() {
+                    for (kind, a) in owners_of(&g.codes, part) {
                         if look.numeric_ids || !part.bytes().all(|b| b.is_ascii_digit()) {
                             hits.insert((*a, *kind));
                         }
@@ -357,7 +362,7 @@ impl Scanner<'_> {
             let mut joined = String::new();
             while let Some((start, end)) = tokens.next() {
                 let token = &upper[start..end];
-                for (kind, a) in g.postcodes.get(token).map(Owners::all).into_iter().flatten() {
+                for (kind, a) in owners_of(&g.postcodes, token) {
                     hits.insert((*a, kind));
                 }
                 if let Some(&(next_start, next_end)) = tokens.peek()
@@ -367,7 +372,7 @@ impl Scanner<'_> {
                     joined.clear();
                     joined.push_str(token);
                     joined.push_str(&upper[next_start..next_end]);
-                    for (kind, a) in g.postcodes.get(joined.as_str()).map(Owners::all).into_iter().flatten() {
+                    for (kind, a) in owners_of(&g.postcodes, &joined) {
                         hits.insert((*a, kind));
                     }
                 }

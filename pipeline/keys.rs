@@ -168,18 +168,11 @@ pub fn normalise(value: &str) -> String {
         return value.to_string();
     }
     // ASCII is already NFC and holds no zero-width character.
-    if value.is_ascii() {
-        let mut out = String::with_capacity(value.len());
-        for word in value.split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-        out.make_ascii_uppercase();
-        return out;
-    }
-    let nfc: String = value.nfc().filter(|c| !ZERO_WIDTH.contains(c)).collect();
+    let nfc: std::borrow::Cow<str> = if value.is_ascii() {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(value.nfc().filter(|c| !ZERO_WIDTH.contains(c)).collect())
+    };
     let mut out = String::with_capacity(nfc.len());
     for word in nfc.split_whitespace() {
         if !out.is_empty() {
@@ -187,7 +180,12 @@ pub fn normalise(value: &str) -> String {
         }
         out.push_str(word);
     }
-    out.to_uppercase()
+    if out.is_ascii() {
+        out.make_ascii_uppercase();
+        out
+    } else {
+        out.to_uppercase()
+    }
 }
 
 /// Lowercase hex, as `hex::encode`, written straight into one string (one per id, so it counts).
