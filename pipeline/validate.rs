@@ -257,15 +257,11 @@ impl<'a> TableValidator<'a> {
         }
         for (i, (spec, id)) in self.schema.columns.iter().zip(ids).enumerate() {
             let Some(id) = id else { continue };
-            if let Some(key) = &self.indexed[i] {
-                match index.ids.get_mut(key) {
-                    Some(set) => {
-                        set.insert(id.clone());
-                    }
-                    None => {
-                        index.ids.entry(key.clone()).or_default().insert(id.clone());
-                    }
-                }
+            // `indexed` holds only keys the index was made with, so the set is there.
+            if let Some(key) = &self.indexed[i]
+                && let Some(set) = index.ids.get_mut(key)
+            {
+                set.insert(id.clone());
             }
             if spec.is_unique {
                 self.seen[i].insert(id);
