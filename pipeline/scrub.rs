@@ -503,11 +503,10 @@ impl Scrubber {
                 _ => Cow::Owned(text.nfc().collect()),
             }
         };
-        // Most typed patterns, and usually every child id, need a digit (or an `@`): a text
-        // without one skips them (exact, see `always_needs_number_or_at`).
-        let has_number = has_number_or_at(&nfc);
-        let nfc = if has_number || !self.ids_need_number { self.replace_ids(nfc) } else { nfc };
-        let mut current = self.replace_schools(nfc);
+        let mut current = self.replace_schools(self.replace_ids(nfc));
+        // Most typed patterns need a digit (or an `@`): a text without one skips them
+        // (exact, see `always_needs_number_or_at`).
+        let has_number = has_number_or_at(&current);
         let patterns = patterns();
         // One pass finds which patterns occur; each of those then runs in order (a replacement
         // can only remove later matches, never create one, so skipping the absent ones is exact).
