@@ -79,13 +79,58 @@ pub enum Error {
         column: String,
     },
 
-    /// Writing Parquet failed.
-    #[error("cannot write {path}: {message}")]
+    /// Writing or reading a Parquet file failed.
+    #[error("{action} {path}: {source}")]
     Parquet {
+        /// What was being done ("cannot write", "cannot read").
+        action: &'static str,
         /// The file.
         path: PathBuf,
-        /// The writer's reason.
-        message: String,
+        /// The Parquet library's reason.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    /// Building or converting Arrow data failed.
+    #[error("{context}: {source}")]
+    Arrow {
+        /// What was being built (a file, a table, a result).
+        context: String,
+        /// Arrow's reason.
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
+    /// Writing or reading JSON failed.
+    #[error("{action} {path}: {source}")]
+    Json {
+        /// What was being done ("cannot write", "is not a warehouse manifest").
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// serde_json's reason (it names the line and column; never a value from a return).
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Writing a CSV file failed.
+    #[error("cannot write {path}: {source}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The CSV writer's reason.
+        #[source]
+        source: csv::Error,
+    },
+
+    /// A query file's header, or its entry in the metric catalogue, is wrong.
+    #[error("query {origin}: {source}")]
+    QueryHeader {
+        /// The query file or the catalogue.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        source: crate::config::queries::HeaderError,
     },
 
     /// A query failed: names the query (file or command line) and DataFusion's reason.
@@ -119,14 +164,43 @@ impl Error {
         move |source| Error::Io { action, path, source }
     }
 
-    /// The process exit code for this error: 2 when the command could not run
-    /// (usage, configuration, key), 1 when it ran and found something the user must act on.
-    pub fn exit_code(&self) -> u8 {
+    /// Who must act on this error: [`ExitStatus::Problems`] when the command ran and found
+    /// something in its inputs the user must act on (a stale file, a build that published
+    /// nothing, a lock held by another build, a query that failed on the data);
+    /// [`ExitStatus::Error`] when it could not run (usage, configuration, key, a failed write).
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Stale(_) | Error::Locked(_) | Error::Failed(_) | Error::Parquet { .. } => 1,
+            Error::Stale(_) | Error::Locked(_) | Error::Failed(_) => ExitStatus::Problems,
             #[cfg(feature = "engine")]
-            Error::Query { .. } => 1,
-            _ => 2,
+            Error::Query { .. } => ExitStatus::Problems,
+            _ => ExitStatus::Error,
         }
+    }
+}
+
+/// How a command ended, as the process exit code says it (ripgrep's and ruff's convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: it ran and found nothing to act on.
+    Success,
+    /// 1: it ran and found problems the user must act on (rejected rows, leaks, a stale file).
+    Problems,
+    /// 2: it could not run (usage, configuration, key, a failed write).
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Problems => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+
+    /// [`ExitStatus::Problems`] when `has_problems`, else [`ExitStatus::Success`].
+    pub fn problems_if(has_problems: bool) -> ExitStatus {
+        if has_problems { ExitStatus::Problems } else { ExitStatus::Success }
     }
 }

@@ -11,11 +11,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = rni::cli::Cli::parse();
-    match rni::run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let status = match rni::commands::run(cli) {
+        Ok(status) => status,
         Err(err) => {
             rni::term::error(&err.to_string());
-            ExitCode::from(err.exit_code())
+            err.exit_status()
         }
-    }
+    };
+    ExitCode::from(status.code())
 }

@@ -4,13 +4,9 @@
 -- numerator: episodes started in the period (with that harm type)
 -- denominator: none
 -- grain: authority_code (and ALL), period, breakdown ('' or a harm type code)
--- inputs: scoped_periods, episodes_scoped, codes
+-- inputs: scoped_periods, int_episodes_started, codes
 with periods as (
     select * from scoped_periods
-),
-
-episodes as (
-    select * from episodes_scoped
 ),
 
 harm_types as (
@@ -18,11 +14,7 @@ harm_types as (
 ),
 
 started as (
-    select p.authority_code, p.period, e.episode_id, e.harm_types
-    from periods as p
-    inner join episodes as e
-        on e.authority_code = p.authority_code
-        and e.start_date between p.period_start and p.period_end
+    select authority_code, period, episode_id, harm_types from int_episodes_started
 ),
 
 started_by_harm as (

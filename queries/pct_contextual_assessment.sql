@@ -3,51 +3,20 @@
 -- numerator: episodes started in the period with contextual_assessment Y
 -- denominator: episodes started in the period
 -- grain: authority_code (and ALL), period; value = 100 × numerator / denominator
--- inputs: scoped_periods, episodes_scoped
-with periods as (
-    select * from scoped_periods
-),
-
-episodes as (
-    select * from episodes_scoped
-),
-
-started as (
-    select
-        p.authority_code,
-        p.period,
-        e.episode_id,
-        e.contextual_assessment,
-        e.plan_type,
-        e.relocated,
-        e.parents_engaged
-    from periods as p
-    inner join episodes as e
-        on e.authority_code = p.authority_code
-        and e.start_date between p.period_start and p.period_end
-),
-
-counts as (
-    select
-        authority_code,
-        period,
-        sum(case when contextual_assessment then 1 else 0 end) as numerator,
-        count(*) as denominator
-    from started
-    group by authority_code, period
+-- inputs: int_episodes_started_counts
+with counts as (
+    select * from int_episodes_started_counts
 ),
 
 final as (
     select
-        p.authority_code,
-        p.period,
+        authority_code,
+        period,
         '' as breakdown,
-        cast(coalesce(c.numerator, 0) as bigint) as numerator,
-        cast(coalesce(c.denominator, 0) as bigint) as denominator,
-        case when c.denominator > 0 then 100.0 * c.numerator / c.denominator end as value
-    from periods as p
-    left join counts as c
-        on c.authority_code = p.authority_code and c.period = p.period
+        contextual_assessment as numerator,
+        started as denominator,
+        case when started > 0 then 100.0 * contextual_assessment / started end as value
+    from counts
 )
 
 select * from final

@@ -4,7 +4,7 @@
 -- numerator: episodes started in the period with an earlier episode of the same person ending in the 365 days before their start
 -- denominator: episodes started in the period
 -- grain: authority_code (and ALL), period; value = 100 × numerator / denominator
--- inputs: scoped_periods, episodes_scoped
+-- inputs: scoped_periods, episodes_scoped, int_episodes_started
 with periods as (
     select * from scoped_periods
 ),
@@ -14,11 +14,7 @@ episodes as (
 ),
 
 started as (
-    select p.authority_code, p.period, e.episode_id, e.person_id, e.start_date
-    from periods as p
-    inner join episodes as e
-        on e.authority_code = p.authority_code
-        and e.start_date between p.period_start and p.period_end
+    select authority_code, period, episode_id, person_id, start_date from int_episodes_started
 ),
 
 flagged as (

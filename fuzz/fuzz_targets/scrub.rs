@@ -4,10 +4,10 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-fn scrubber() -> &'static rni::scrub::Scrubber {
-    static S: OnceLock<rni::scrub::Scrubber> = OnceLock::new();
+fn scrubber() -> &'static rni::privacy::scrub::Scrubber {
+    static S: OnceLock<rni::privacy::scrub::Scrubber> = OnceLock::new();
     S.get_or_init(|| {
-        rni::scrub::Scrubber::new(&[("[PERSON:aaaa1111]".into(), "Orlaith".into(), "Quennell".into())])
+        rni::privacy::scrub::Scrubber::new(&[("[PERSON:aaaa1111]".into(), "Orlaith".into(), "Quennell".into())])
             .with_ids(&[("[PERSON:aaaa1111]".into(), "HX1001".into())])
             .with_schools(&["Brook Academy".into()])
     })
@@ -18,6 +18,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = scrubber().scrub(text);
     let planted = format!("{text} Orlaith {text}");
     let out = scrubber().scrub(&planted);
-    let words: Vec<String> = out.split(|c: char| !c.is_alphanumeric()).map(rni::scrub::fold).collect();
+    let words: Vec<String> = out.split(|c: char| !c.is_alphanumeric()).map(rni::privacy::scrub::fold).collect();
     assert!(!words.iter().any(|w| w == "orlaith"), "a young person's name survived scrubbing");
 });

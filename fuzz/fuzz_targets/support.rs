@@ -5,10 +5,12 @@ pub fn read_return_file(name: &str, data: &[u8]) {
     if std::fs::create_dir_all(&folder).is_err() || std::fs::write(folder.join(name), data).is_err() {
         return;
     }
-    let Ok(schemas) = rni::schema::Schemas::builtin() else { return };
-    let key = rni::keys::example_key();
-    let pseudonymiser = rni::keys::Pseudonymiser::new(&key);
-    let _ = rni::prepare::run_all(dir.path(), &schemas, rni::prepare::Mode::Validate);
+    let Ok(schemas) = rni::config::schema::Schemas::builtin() else { return };
+    let key = rni::privacy::keys::example_key();
+    let pseudonymiser = rni::privacy::keys::Pseudonymiser::new(&key);
+    let Ok(returns) = rni::ingest::discover::discover_returns(dir.path(), &schemas) else { return };
+    let _ = rni::publish::package::run_all(&returns, dir.path(), &schemas, rni::publish::package::Mode::Validate);
     let out = dir.path().join("pkg");
-    let _ = rni::prepare::run_all(dir.path(), &schemas, rni::prepare::Mode::Prepare { pseudonymiser: &pseudonymiser, out: &out });
+    let mode = rni::publish::package::Mode::Prepare { pseudonymiser: &pseudonymiser, out: &out };
+    let _ = rni::publish::package::run_all(&returns, dir.path(), &schemas, mode);
 }

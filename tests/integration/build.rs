@@ -34,7 +34,7 @@ fn prepared(wh: &Path) -> BTreeMap<(String, String), bool> {
 }
 
 fn sha256(path: &Path) -> String {
-    rni::read::sha256_file(path).expect("sha")
+    rni::publish::manifest::sha256_file(path).expect("sha")
 }
 
 /// A warehouse is whole when every file its manifest lists exists with the recorded sha256

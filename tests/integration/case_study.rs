@@ -19,7 +19,7 @@ fn column<'a>(headers: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'
 
 fn words(text: &str) -> HashSet<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .map(rni::scrub::fold)
+        .map(rni::audit::text::folded)
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -102,7 +102,7 @@ fn exports_are_k_anonymous_renamed_and_stable() {
         for (first, last) in column(&rh, &rows, "first_name").into_iter().zip(column(&rh, &rows, "last_name")) {
             raw_full_names.push(format!("{first} {last}"));
             for w in [first, last] {
-                let key = rni::scrub::fold(w);
+                let key = rni::audit::text::folded(w);
                 if key.len() >= 2 && export_words.contains(&key) {
                     leaked += 1;
                 }

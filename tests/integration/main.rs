@@ -6,6 +6,7 @@ mod build;
 mod case_study;
 mod cli;
 mod hostile;
+mod layout;
 mod metrics;
 mod prepare;
 mod synth;

@@ -197,8 +197,8 @@ fn every_metric_matches_its_hand_worked_figures() {
     let exact = read_metrics(&wh.join("restricted/metric_values_exact.csv"));
     let expected = expected();
     let covered: std::collections::BTreeSet<&str> = expected.iter().map(|e| e.0).collect();
-    for (metric, _) in rni::metrics::QUERIES {
-        assert!(covered.contains(metric), "{metric} has a golden figure");
+    for metric in rni::config::queries::catalogue().expect("catalogue") {
+        assert!(covered.contains(metric.id.as_str()), "{} has a golden figure", metric.id);
     }
     for (metric, authority, period, breakdown, numerator, denominator, value) in expected {
         let key = (metric.to_string(), authority.to_string(), period.to_string(), breakdown.to_string());
@@ -251,10 +251,8 @@ fn no_published_count_is_small_and_no_suppressed_cell_can_be_derived() {
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
     rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     let published = read_metrics(&dir.path().join("wh/metrics/metric_values.csv"));
-    let kinds: BTreeMap<&str, &str> = rni::metrics::QUERIES
-        .iter()
-        .map(|(m, sql)| (*m, sql.lines().find_map(|l| l.strip_prefix("-- kind: ")).unwrap_or("")))
-        .collect();
+    let catalogue = rni::config::queries::catalogue().expect("catalogue");
+    let kinds: BTreeMap<&str, &str> = catalogue.iter().map(|m| (m.id.as_str(), m.kind.label())).collect();
     let mut suppressed = 0;
     for ((metric, authority, _, _), (n, d, _, status)) in &published {
         let kind = kinds[metric.as_str()];
@@ -310,7 +308,7 @@ fn every_query_file_runs_on_its_own_through_rni_query() {
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), rni::metrics::QUERIES.len());
+    assert_eq!(files.len(), rni::config::queries::catalogue().expect("catalogue").len());
     for file in files {
         let out =
             rni_ok(root, &["query", wh.to_str().expect("utf-8"), file.to_str().expect("utf-8"), "--format", "csv"]);

@@ -51,7 +51,7 @@ struct RawIdentifiers {
 
 fn raw_identifiers(root: &Path, manifest: &SynthManifest) -> RawIdentifiers {
     use calamine::{Data, Reader, open_workbook_auto};
-    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schemas = rni::config::schema::Schemas::builtin().expect("schemas");
     let schema = schemas.table("young_people").expect("yp");
     let mut raw = RawIdentifiers::default();
     let mut add = |column: &str, value: String, date: Option<chrono::NaiveDate>| {
@@ -73,7 +73,7 @@ fn raw_identifiers(root: &Path, manifest: &SynthManifest) -> RawIdentifiers {
                 raw.postcodes.insert(value);
             }
             "date_of_birth" => {
-                if let Some(d) = date.or_else(|| rni::validate::parse_date(&value)) {
+                if let Some(d) = date.or_else(|| rni::ingest::validate::parse_date(&value)) {
                     raw.dates_of_birth.insert(d);
                 }
             }
@@ -118,7 +118,7 @@ fn raw_identifiers(root: &Path, manifest: &SynthManifest) -> RawIdentifiers {
 
 fn words(text: &str) -> HashSet<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .map(rni::scrub::fold)
+        .map(rni::audit::text::folded)
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -169,7 +169,7 @@ fn no_raw_identifier_reaches_any_output_or_message() {
     let mut leaked = Vec::new();
     for name in &raw.names {
         for part in name.split([' ', '-']) {
-            let key = rni::scrub::fold(part);
+            let key = rni::audit::text::folded(part);
             if key.chars().count() >= 2 && corpus_words.contains(&key) {
                 leaked.push(key);
             }
@@ -257,7 +257,7 @@ fn parquet_reads_back_in_datafusion_with_the_documented_schema() {
     let dir = temp();
     messy_returns(dir.path(), "14");
     rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "pkg"]);
-    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schemas = rni::config::schema::Schemas::builtin().expect("schemas");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let config = SessionConfig::new().set_bool("datafusion.execution.parquet.schema_force_view_types", false);
@@ -338,29 +338,29 @@ fn prepare_refuses_a_missing_short_or_malformed_key_and_writes_nothing() {
 #[allow(clippy::print_stdout)] // the measured recall is part of the test's output
 fn scrubbing_recall_on_synthetic_notes() {
     let (people, notes) = rni::synth::sample_notes(5, 300, 1500);
-    let key = rni::keys::example_key();
-    let pseudonymiser = rni::keys::Pseudonymiser::new(&key);
+    let key = rni::privacy::keys::example_key();
+    let pseudonymiser = rni::privacy::keys::Pseudonymiser::new(&key);
     let tokens: Vec<(String, String, String)> = people
         .iter()
         .enumerate()
         .map(|(i, (f, l))| {
-            let id = pseudonymiser.pseudonym(rni::schema::IdKind::Person, "E09000017", &format!("C{i}"));
-            (rni::scrub::person_token(&id), f.clone(), l.clone())
+            let id = pseudonymiser.pseudonym(rni::config::schema::IdKind::Person, "E09000017", &format!("C{i}"));
+            (rni::privacy::scrub::person_token(&id), f.clone(), l.clone())
         })
         .collect();
-    let scrubber = rni::scrub::Scrubber::new(&tokens);
+    let scrubber = rni::privacy::scrub::Scrubber::new(&tokens);
     let (mut in_total, mut in_missed, mut out_total, mut out_missed) = (0, 0, 0, 0);
     for note in &notes {
         let scrubbed = words(&scrubber.scrub(&note.text));
         for name in &note.names_in_return {
             in_total += 1;
-            if scrubbed.contains(&rni::scrub::fold(name)) {
+            if scrubbed.contains(&rni::audit::text::folded(name)) {
                 in_missed += 1;
             }
         }
         for name in &note.names_outside {
             out_total += 1;
-            if scrubbed.contains(&rni::scrub::fold(name)) {
+            if scrubbed.contains(&rni::audit::text::folded(name)) {
                 out_missed += 1;
             }
         }

@@ -52,7 +52,7 @@ fn layout_is_authority_then_period_with_hillingdon_first() {
 }
 
 fn norm(id: &str) -> String {
-    rni::keys::normalise(id)
+    rni::ingest::normalise::normalise(id)
 }
 
 /// Every episode, review and context refers to something in the same return, except planted rows.
@@ -115,7 +115,7 @@ fn messy_output_holds_every_kind_of_mess() {
     let dir = temp();
     let root = dir.path().join("m");
     let manifest = synth(dir.path(), "m", &["--seed", "3", "--messy"]);
-    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schemas = rni::config::schema::Schemas::builtin().expect("schemas");
     let yp_schema = schemas.table("young_people").expect("yp");
 
     // Windows-1252: not UTF-8, and decodes to names with accents and apostrophes.

@@ -69,7 +69,7 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// Reads a CSV return file into (canonical headers, rows) using the schema's header aliases.
 pub fn read_return_csv(path: &Path, table: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let schemas = rni::schema::Schemas::builtin().expect("schemas");
+    let schemas = rni::config::schema::Schemas::builtin().expect("schemas");
     let schema = schemas.table(table).expect("table");
     let text = decode(&std::fs::read(path).expect("read csv"));
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());

@@ -1,0 +1,148 @@
+//! What the audit looks for: every identifying value in the raw returns.
+//!
+//! It reads the returns again itself, only the watched columns (names, ids,
+//! UPNs, postcodes, dates of birth), and keeps them by authority. These are
+//! raw values: [`Identifiers`] prints only counts in `Debug`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::audit::text::{compact, folded, name_parts};
+use crate::config::schema::Schemas;
+use crate::ingest::discover::ReturnDir;
+use crate::ingest::read::{BATCH_ROWS, RawCell, TableReader};
+use crate::ingest::validate::{parse_date, serial_date};
+
+/// Raw identifying values of one authority's returns.
+#[derive(Default)]
+pub struct Identifiers {
+    /// Normalised (uppercase, no spaces) ids and UPNs, with their kind.
+    pub codes: Vec<(String, &'static str)>,
+    /// Compact uppercase postcodes.
+    pub postcodes: HashSet<String>,
+    /// Dates of birth.
+    pub dates_of_birth: HashSet<NaiveDate>,
+    /// Folded name words.
+    pub names: HashSet<String>,
+}
+
+impl std::fmt::Debug for Identifiers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identifiers")
+            .field("codes", &self.codes.len())
+            .field("postcodes", &self.postcodes.len())
+            .field("dates_of_birth", &self.dates_of_birth.len())
+            .field("names", &self.names.len())
+            .finish()
+    }
+}
+
+fn cell_text(cell: &RawCell) -> Option<String> {
+    match cell {
+        RawCell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        RawCell::Number(n) if n.fract() == 0.0 => Some(format!("{}", *n as i64)),
+        _ => None,
+    }
+}
+
+/// The input columns whose values must never reach an output.
+const WATCHED: &[&str] = &[
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "upn",
+    "child_id",
+    "episode_id",
+    "context_id",
+    "meeting_id",
+    "activity_id",
+    "linked_child_ids",
+];
+
+/// The identifying values of one return.
+fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
+    let mut ids = Identifiers::default();
+    for schema in &schemas.tables {
+        let Some(source) = ret.tables.get(&schema.name) else { continue };
+        let wanted: Vec<usize> = schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| WATCHED.contains(&c.name.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let Ok(reader) = TableReader::open(source, schema) else { continue };
+        let mut reader = reader.only_columns(&wanted);
+        while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
+            for row in batch {
+                for (spec, cell) in schema.columns.iter().zip(&row.cells) {
+                    match spec.name.as_str() {
+                        "first_name" | "last_name" => {
+                            if let Some(t) = cell_text(cell) {
+                                ids.names.extend(name_parts(&t).map(folded).filter(|w| w.chars().count() >= 2));
+                            }
+                        }
+                        "date_of_birth" => {
+                            let date = match cell {
+                                RawCell::Date(d) => Some(*d),
+                                RawCell::Number(n) => serial_date(*n),
+                                RawCell::Text(t) => parse_date(t),
+                                RawCell::Empty => None,
+                            };
+                            ids.dates_of_birth.extend(date);
+                        }
+                        "postcode" => {
+                            if let Some(t) = cell_text(cell) {
+                                let c = compact(&t);
+                                if c.len() >= 5 {
+                                    ids.postcodes.insert(c);
+                                }
+                            }
+                        }
+                        "upn" => ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "upn"))),
+                        "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
+                            ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "identifier")))
+                        }
+                        "linked_child_ids" => {
+                            if let Some(t) = cell_text(cell) {
+                                ids.codes.extend(
+                                    t.split(';').map(compact).filter(|s| !s.is_empty()).map(|s| (s, "identifier")),
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// The identifiers of every return given, by authority.
+pub fn collect(returns: &[ReturnDir], schemas: &Schemas) -> BTreeMap<String, Identifiers> {
+    // Returns are read one per core, then merged by authority.
+    let per_return: Vec<Identifiers> = returns.par_iter().map(|ret| identifiers_of(ret, schemas)).collect();
+    let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
+    for (ret, found) in returns.iter().zip(per_return) {
+        let ids = out.entry(ret.authority_code.clone()).or_default();
+        ids.codes.extend(found.codes);
+        ids.postcodes.extend(found.postcodes);
+        ids.dates_of_birth.extend(found.dates_of_birth);
+        ids.names.extend(found.names);
+    }
+    for ids in out.values_mut() {
+        // Ids of one or two characters ("C1") cannot be told apart from ordinary text: not looked for.
+        ids.codes.retain(|(c, _)| c.chars().count() >= 3);
+        ids.codes.sort();
+        ids.codes.dedup_by(|a, b| a.0 == b.0);
+    }
+    out
+}
+

@@ -1,0 +1,84 @@
+//! `rni query`: run SQL, or a file from `queries/`, against a warehouse.
+
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
+
+use crate::cli::{QueryArgs, QueryFormat};
+use crate::config::schema::Schemas;
+use crate::engine::{metrics, session};
+use crate::error::{Error, ExitStatus, Result};
+use crate::publish::case_study::csv_safe;
+
+/// Runs the query and prints its result as a table, CSV or JSON lines.
+pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
+    let (sql, origin) = if args.sql.trim_end().ends_with(".sql") && Path::new(args.sql.trim()).is_file() {
+        let path = Path::new(args.sql.trim());
+        (std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?, path.display().to_string())
+    } else {
+        (args.sql.clone(), "from the command line".to_string())
+    };
+    if !args.warehouse.join("tables").is_dir() && !args.warehouse.join("MANIFEST.json").is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a warehouse or package (no tables/ or MANIFEST.json)",
+            args.warehouse.display()
+        )));
+    }
+    let schemas = Schemas::builtin()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the query engine", &args.warehouse))?;
+    let batches = runtime.block_on(async {
+        let ctx = session::open(&args.warehouse, &schemas).await?;
+        metrics::run_sql(&ctx, &sql, &origin).await
+    })?;
+    let text = format(&batches, args.format)
+        .map_err(|source| Error::Arrow { context: format!("query {origin}: formatting the result"), source })?;
+    crate::term::out(&text);
+    Ok(ExitStatus::Success)
+}
+
+fn format(batches: &[RecordBatch], format: QueryFormat) -> std::result::Result<String, ArrowError> {
+    Ok(match format {
+        QueryFormat::Table => arrow::util::pretty::pretty_format_batches(batches)?.to_string(),
+        QueryFormat::Csv => query_csv(batches)?,
+        QueryFormat::Json => {
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::json::LineDelimitedWriter::new(&mut buf);
+                for b in batches {
+                    w.write(b)?;
+                }
+                w.finish()?;
+            }
+            String::from_utf8_lossy(&buf).trim_end().to_string()
+        }
+    })
+}
+
+/// Query results as CSV. A cell that a spreadsheet would run as a formula gets a leading `'`.
+fn query_csv(batches: &[RecordBatch]) -> std::result::Result<String, ArrowError> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| ArrowError::CsvError(e.to_string());
+    if let Some(first) = batches.first() {
+        w.write_record(first.schema().fields().iter().map(|f| f.name().clone())).map_err(csv_err)?;
+    }
+    let options = FormatOptions::default().with_null("");
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<_, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> =
+                formatters.iter().map(|f| csv_safe(&f.value(row).to_string()).into_owned()).collect();
+            w.write_record(cells).map_err(csv_err)?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| ArrowError::CsvError(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
+}

@@ -1,0 +1,164 @@
+//! Disclosure control: exact metric rows → publishable rows (PRODUCT.md §6).
+//!
+//! A stage of its own, driven by one policy file (`policy/disclosure.toml`,
+//! built in; another can be given with `--policy`). Authority-level counts of
+//! 1 to 5 are suppressed, and so is any rate or value built on such a count;
+//! where a breakdown has exactly one suppressed cell and a published total,
+//! the next smallest cell (or the total) is suppressed too so that nothing can
+//! be found by subtraction; programme-wide (`ALL`) counts are rounded. Rows
+//! from published reference statistics keep their own symbols. The exact rows
+//! go only to `restricted/`.
+
+use std::collections::BTreeMap;
+use crate::config::policy::Policy;
+use crate::engine::metrics::MetricRow;
+use crate::config::queries::MetricKind;
+
+/// Status of a suppressed cell.
+pub const SUPPRESSED: &str = "c";
+/// Status of a value that cannot be computed (a rate over nothing).
+pub const NOT_APPLICABLE: &str = "z";
+
+fn suppress(row: &mut MetricRow) {
+    row.numerator = None;
+    row.denominator = None;
+    row.value = None;
+    row.status = SUPPRESSED.to_string();
+}
+
+/// Applies the policy to exact rows; returns the rows to publish.
+pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
+    let mut out: Vec<MetricRow> = rows.to_vec();
+    for row in &mut out {
+        match row.kind {
+            MetricKind::Reference | MetricKind::Level => {}
+            _ if row.authority_code == "ALL" => {
+                row.numerator = policy.round(row.numerator);
+                row.denominator = policy.round(row.denominator);
+                if row.kind == MetricKind::Count {
+                    row.value = row.numerator.map(|n| n as f64);
+                }
+            }
+            _ => {
+                if policy.is_small(row.numerator) || policy.is_small(row.denominator) {
+                    suppress(row);
+                }
+            }
+        }
+        let has_no_base = matches!(row.kind, MetricKind::Percentage | MetricKind::Value) && row.denominator == Some(0);
+        if row.status.is_empty() && (has_no_base || (row.value.is_none() && row.kind != MetricKind::Reference)) {
+            row.value = None;
+            row.status = NOT_APPLICABLE.to_string();
+        }
+        row.value = policy.round_value(row.value);
+    }
+    if policy.secondary_suppression {
+        secondary(&mut out);
+    }
+    out
+}
+
+/// Within each breakdown of an authority-level count, one suppressed cell
+/// beside a published total brings down the next smallest cell (or the total).
+fn secondary(rows: &mut [MetricRow]) {
+    let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.kind == MetricKind::Count && r.authority_code != "ALL" {
+            groups.entry((r.metric.clone(), r.authority_code.clone(), r.period.clone())).or_default().push(i);
+        }
+    }
+    for members in groups.values() {
+        let Some(&total) = members.iter().find(|&&i| rows[i].breakdown.is_empty()) else { continue };
+        let cells: Vec<usize> = members.iter().copied().filter(|&i| !rows[i].breakdown.is_empty()).collect();
+        if cells.is_empty() || rows[total].status == SUPPRESSED {
+            continue;
+        }
+        let suppressed = cells.iter().filter(|&&i| rows[i].status == SUPPRESSED).count();
+        if suppressed != 1 {
+            continue;
+        }
+        let next = cells
+            .iter()
+            .copied()
+            .filter(|&i| rows[i].status.is_empty() && rows[i].numerator.is_some_and(|n| n > 0))
+            .min_by(|&a, &b| rows[a].numerator.cmp(&rows[b].numerator).then(rows[a].breakdown.cmp(&rows[b].breakdown)));
+        match next {
+            Some(i) => suppress(&mut rows[i]),
+            None => suppress(&mut rows[total]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(metric: &str, authority: &str, breakdown: &str, n: i64) -> MetricRow {
+        MetricRow {
+            metric: metric.into(),
+            kind: MetricKind::Count,
+            authority_code: authority.into(),
+            authority_name: String::new(),
+            period: "2025Q1".into(),
+            breakdown: breakdown.into(),
+            numerator: Some(n),
+            denominator: None,
+            value: Some(n as f64),
+            status: String::new(),
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy::load(None).expect("default policy")
+    }
+
+    #[test]
+    fn small_counts_are_suppressed_and_zero_stays() {
+        let rows = vec![row("m", "E1", "", 0), row("m", "E2", "", 3), row("m", "E3", "", 6), row("m", "E4", "", 1)];
+        let out = apply(&rows, &policy());
+        assert_eq!((out[0].value, out[0].status.as_str()), (Some(0.0), ""));
+        assert_eq!((out[1].value, out[1].numerator, out[1].status.as_str()), (None, None, "c"));
+        assert_eq!((out[2].value, out[2].status.as_str()), (Some(6.0), ""));
+        assert_eq!(out[3].status, "c");
+    }
+
+    #[test]
+    fn programme_counts_are_rounded_to_ten() {
+        let out = apply(&[row("m", "ALL", "", 3), row("m", "ALL", "", 15), row("m", "ALL", "", 124)], &policy());
+        let values: Vec<_> = out.iter().map(|r| r.value).collect();
+        assert_eq!(values, vec![Some(0.0), Some(20.0), Some(120.0)]);
+    }
+
+    #[test]
+    fn rates_on_small_parts_are_suppressed() {
+        let mut r = row("pct", "E1", "", 7);
+        r.kind = MetricKind::Percentage;
+        r.denominator = Some(4);
+        r.value = Some(175.0);
+        let mut z = row("pct", "E2", "", 0);
+        z.kind = MetricKind::Percentage;
+        z.denominator = Some(0);
+        z.value = None;
+        let out = apply(&[r, z], &policy());
+        assert_eq!(out[0].status, "c");
+        assert_eq!((out[1].status.as_str(), out[1].value), ("z", None));
+    }
+
+    #[test]
+    fn one_suppressed_cell_brings_down_the_next_smallest() {
+        // total 20 = A 3 + B 7 + C 10: A is suppressed, so B must go too, or A = 20 - 7 - 10.
+        let rows =
+            vec![row("m", "E1", "", 20), row("m", "E1", "A", 3), row("m", "E1", "B", 7), row("m", "E1", "C", 10)];
+        let out = apply(&rows, &policy());
+        let status: Vec<&str> = out.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(status, vec!["", "c", "c", ""]);
+        // With no other non-zero cell the total goes.
+        let rows = vec![row("m", "E1", "", 4), row("m", "E1", "A", 4), row("m", "E1", "B", 0)];
+        let out = apply(&rows, &policy());
+        assert_eq!(out[0].status, "c");
+        let rows = vec![row("m", "E1", "", 9), row("m", "E1", "A", 4), row("m", "E1", "B", 0), row("m", "E1", "C", 5)];
+        let out = apply(&rows, &policy());
+        let status: Vec<&str> = out.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(status, vec!["", "c", "", "c"], "two suppressed cells already protect each other");
+    }
+}

@@ -1,0 +1,153 @@
+//! Metrics: the SQL in `queries/`, run by DataFusion over the pseudonymised tables.
+//!
+//! Each file in `queries/` is one metric, listed in the catalogue
+//! ([`crate::config::queries`]): its stem is the metric id, a `-- kind:`
+//! line in its header says how disclosure control treats it, and it returns
+//! `authority_code, period, breakdown, numerator, denominator, value` (and
+//! `status` for published reference figures), run over a
+//! [`crate::engine::session`]. The SQL is compiled into the binary, so `rni`
+//! needs no folder at run time, and uses only built-in functions, so the
+//! same files run in DataFusion's Python package or DuckDB.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::prelude::SessionContext;
+
+use crate::config::queries::{MetricKind, catalogue};
+use crate::config::reference;
+use crate::engine::session::query_error;
+use crate::error::{Error, Result};
+
+/// One row of `metric_values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    /// Metric id (the query's file stem).
+    pub metric: String,
+    /// How it is disclosure-controlled.
+    pub kind: MetricKind,
+    /// ONS code, `ALL`, `SN:<code>` or England's code.
+    pub authority_code: String,
+    /// Name of the area.
+    pub authority_name: String,
+    /// Quarter, or DfE reporting year for reference metrics.
+    pub period: String,
+    /// `''` or a code.
+    pub breakdown: String,
+    /// Numerator (the count for counts).
+    pub numerator: Option<i64>,
+    /// Denominator.
+    pub denominator: Option<i64>,
+    /// The value.
+    pub value: Option<f64>,
+    /// `''` published, `c` suppressed, `x` not available, `z` not applicable, or a published symbol.
+    pub status: String,
+}
+
+
+/// Runs SQL and collects the result.
+pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Vec<RecordBatch>> {
+    let df = ctx.sql(sql).await.map_err(query_error(origin))?;
+    df.collect().await.map_err(query_error(origin))
+}
+
+fn column_as(batch: &RecordBatch, name: &str, to: &DataType, origin: &str) -> Result<Option<ArrayRef>> {
+    let Some(col) = batch.column_by_name(name) else { return Ok(None) };
+    arrow::compute::cast(col, to).map(Some).map_err(|e| Error::Query { origin: origin.to_string(), source: e.into() })
+}
+
+/// Runs every metric query; returns the exact rows (before disclosure control), sorted.
+pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
+    let authorities = reference::authorities()?;
+    let mut rows = Vec::new();
+    for entry in catalogue()? {
+        let (metric, sql, kind) = (&entry.id, entry.sql, entry.kind);
+        let origin = format!("queries/{metric}.sql");
+        let started = std::time::Instant::now();
+        let batches = run_sql(ctx, sql, &origin).await?;
+        tracing::debug!(metric = %metric, seconds = started.elapsed().as_secs_f64(), "metric computed");
+        for batch in batches {
+            let need = |name: &str, t: &DataType| -> Result<ArrayRef> {
+                column_as(&batch, name, t, &origin)?
+                    .ok_or_else(|| Error::Usage(format!("query {origin}: the result has no column `{name}`")))
+            };
+            let authority = need("authority_code", &DataType::Utf8)?;
+            let period = need("period", &DataType::Utf8)?;
+            let breakdown = need("breakdown", &DataType::Utf8)?;
+            let numerator = need("numerator", &DataType::Int64)?;
+            let denominator = need("denominator", &DataType::Int64)?;
+            let value = need("value", &DataType::Float64)?;
+            let status = column_as(&batch, "status", &DataType::Utf8, &origin)?;
+            let s = |a: &ArrayRef, i: usize| {
+                let a = a.as_any().downcast_ref::<StringArray>();
+                a.filter(|a| a.is_valid(i)).map(|a| a.value(i).to_string()).unwrap_or_default()
+            };
+            let n = |a: &ArrayRef, i: usize| {
+                a.as_any().downcast_ref::<Int64Array>().filter(|a| a.is_valid(i)).map(|a| a.value(i))
+            };
+            let f = |a: &ArrayRef, i: usize| {
+                a.as_any().downcast_ref::<Float64Array>().filter(|a| a.is_valid(i)).map(|a| a.value(i))
+            };
+            for i in 0..batch.num_rows() {
+                let code = s(&authority, i);
+                rows.push(MetricRow {
+                    metric: metric.to_string(),
+                    kind,
+                    authority_name: reference::area_name(&code, &authorities),
+                    authority_code: code,
+                    period: s(&period, i),
+                    breakdown: s(&breakdown, i),
+                    numerator: n(&numerator, i),
+                    denominator: n(&denominator, i),
+                    value: f(&value, i),
+                    status: status.as_ref().map(|st| s(st, i)).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        (&a.metric, &a.authority_code, &a.period, &a.breakdown).cmp(&(
+            &b.metric,
+            &b.authority_code,
+            &b.period,
+            &b.breakdown,
+        ))
+    });
+    Ok(rows)
+}
+
+/// The Arrow schema of `metric_values`.
+pub fn metric_values_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("authority_code", DataType::Utf8, false),
+        Field::new("authority_name", DataType::Utf8, false),
+        Field::new("period", DataType::Utf8, false),
+        Field::new("breakdown", DataType::Utf8, false),
+        Field::new("numerator", DataType::Int64, true),
+        Field::new("denominator", DataType::Int64, true),
+        Field::new("value", DataType::Float64, true),
+        Field::new("status", DataType::Utf8, false),
+    ]))
+}
+
+/// Rows as a record batch in the `metric_values` schema.
+pub fn to_batch(rows: &[MetricRow]) -> Result<RecordBatch> {
+    let t = |f: fn(&MetricRow) -> &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(f))) };
+    RecordBatch::try_new(
+        metric_values_schema(),
+        vec![
+            t(|r| &r.metric),
+            t(|r| &r.authority_code),
+            t(|r| &r.authority_name),
+            t(|r| &r.period),
+            t(|r| &r.breakdown),
+            Arc::new(Int64Array::from(rows.iter().map(|r| r.numerator).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(rows.iter().map(|r| r.denominator).collect::<Vec<_>>())),
+            Arc::new(Float64Array::from(rows.iter().map(|r| r.value).collect::<Vec<_>>())),
+            t(|r| &r.status),
+        ],
+    )
+    .map_err(|e| Error::Query { origin: "metric_values".into(), source: e.into() })
+}

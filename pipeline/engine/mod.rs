@@ -1,0 +1,12 @@
+//! The safe side's query engine: metrics and disclosure control.
+//!
+//! Sees only pseudonymised data: it reads the Parquet tables of a warehouse
+//! or package and never imports [`crate::ingest`] or [`crate::privacy`] (a
+//! test checks the source). [`session`] registers the tables, rni's own
+//! small tables and the views of `queries/views/` in DataFusion; [`metrics`]
+//! runs every metric query into tidy rows; [`disclosure`] suppresses and
+//! rounds them under the policy.
+
+pub mod disclosure;
+pub mod metrics;
+pub mod session;

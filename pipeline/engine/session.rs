@@ -1,0 +1,321 @@
+//! A DataFusion session over a warehouse or package.
+//!
+//! A warehouse's `tables/` are registered as hive-partitioned Parquet tables
+//! (an absent table is an empty one with its schema), beside small tables
+//! rni makes itself: `periods` (every authority and quarter with a return,
+//! with its first and last day), `codes` (accepted codes from the schemas)
+//! and the reference statistics in tidy form (`efh_factors`, `population`,
+//! `statistical_neighbours`). Then the views of `queries/views/` are created
+//! in order: the `*_latest` views keep the latest row of each episode, young
+//! person and context, the `*_scoped` views add programme-wide (`ALL`)
+//! copies, and the `int_*` views are the intermediate models that several
+//! metrics share.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::config::TableParquetOptions;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use crate::config::period::Period;
+use crate::config::queries::VIEWS;
+use crate::config::reference::{self, Published};
+use crate::config::schema::Schemas;
+use crate::error::{Error, Result};
+
+/// Wraps a DataFusion error with the query (file or table) it came from.
+pub(crate) fn query_error(origin: &str) -> impl Fn(datafusion::error::DataFusionError) -> Error + '_ {
+    move |source| Error::Query { origin: origin.to_string(), source }
+}
+
+fn mem_table(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<Arc<MemTable>> {
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::Query { origin: "registering tables".into(), source: e.into() })?;
+    let table = MemTable::try_new(schema, vec![vec![batch]]).map_err(query_error("registering tables"))?;
+    Ok(Arc::new(table))
+}
+
+fn text(values: Vec<String>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+/// Every (authority, period) partition under `tables/`.
+fn partitions(warehouse: &Path) -> Result<BTreeSet<(String, String)>> {
+    let mut out = BTreeSet::new();
+    let tables = warehouse.join("tables");
+    let Ok(entries) = std::fs::read_dir(&tables) else { return Ok(out) };
+    for table in entries.flatten() {
+        let Ok(authorities) = std::fs::read_dir(table.path()) else { continue };
+        for a in authorities.flatten() {
+            let name = a.file_name().to_string_lossy().into_owned();
+            let Some(code) = name.strip_prefix("authority_code=") else { continue };
+            let Ok(periods) = std::fs::read_dir(a.path()) else { continue };
+            for p in periods.flatten() {
+                let pname = p.file_name().to_string_lossy().into_owned();
+                if let Some(period) = pname.strip_prefix("period=") {
+                    out.insert((code.to_string(), period.to_string()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn days(d: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce() - 719_163
+}
+
+/// A DataFusion session over a warehouse, with every table, reference table and view registered.
+pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
+    open_in(warehouse, schemas, &std::env::temp_dir()).await
+}
+
+/// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
+/// staging folder, which the next build removes if this one is killed).
+pub async fn open_in(warehouse: &Path, schemas: &Schemas, scratch: &Path) -> Result<Session> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
+    let ctx = SessionContext::new_with_config(config);
+    let partition_cols =
+        || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
+    for table in &schemas.tables {
+        let dir = warehouse.join("tables").join(&table.name);
+        let has_files = dir.is_dir();
+        if has_files {
+            let options =
+                ParquetReadOptions::default().schema(&table.arrow_schema).table_partition_cols(partition_cols());
+            ctx.register_parquet(&table.name, &format!("{}/", dir.display()), options)
+                .await
+                .map_err(query_error(&table.name))?;
+        } else {
+            let mut fields: Vec<Field> = table.arrow_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("authority_code", DataType::Utf8, true));
+            fields.push(Field::new("period", DataType::Utf8, true));
+            let schema = Arc::new(Schema::new(fields));
+            let empty = MemTable::try_new(schema.clone(), vec![vec![RecordBatch::new_empty(schema)]])
+                .map_err(query_error(&table.name))?;
+            ctx.register_table(&table.name, Arc::new(empty)).map_err(query_error(&table.name))?;
+        }
+    }
+    // periods: every return in the warehouse with its quarter's first and last day.
+    let parts = partitions(warehouse)?;
+    let mut codes_col = Vec::new();
+    let mut periods_col = Vec::new();
+    let mut starts = Vec::new();
+    let mut ends = Vec::new();
+    for (code, period) in &parts {
+        let Ok(p) = Period::parse(period) else { continue };
+        codes_col.push(code.clone());
+        periods_col.push(period.clone());
+        starts.push(days(p.start()));
+        ends.push(days(p.end()));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("authority_code", DataType::Utf8, false),
+        Field::new("period", DataType::Utf8, false),
+        Field::new("period_start", DataType::Date32, false),
+        Field::new("period_end", DataType::Date32, false),
+    ]));
+    let periods = mem_table(
+        schema,
+        vec![
+            text(codes_col),
+            text(periods_col),
+            Arc::new(Date32Array::from(starts)),
+            Arc::new(Date32Array::from(ends)),
+        ],
+    )?;
+    ctx.register_table("periods", periods).map_err(query_error("periods"))?;
+    register_codes(&ctx, schemas)?;
+    register_reference(&ctx)?;
+    // The views of `is_materialised` are computed once, not once per metric, and
+    // streamed to uncompressed Parquet in a private temporary folder (removed when the session
+    // ends), so that memory does not hold every view of a large warehouse at once. The other
+    // views only copy or filter those rows and stay views. A view the temporary folder cannot
+    // take (none, or full) is kept in memory instead.
+    let scratch = tempfile::Builder::new().prefix(".rni-views-").tempdir_in(scratch).ok();
+    if scratch.is_none() {
+        tracing::warn!("no temporary folder: the metric views are kept in memory");
+    }
+    for (name, sql) in VIEWS {
+        let origin = format!("queries/views/{name}.sql");
+        let started = std::time::Instant::now();
+        let df = ctx.sql(sql).await.map_err(query_error(&origin))?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let in_memory = match &scratch {
+            Some(dir) if is_materialised(name) => {
+                let path = dir.path().join(name);
+                match view_to_parquet(&ctx, df.clone(), name, &path, &schema).await {
+                    Ok(()) => false,
+                    Err(e) => {
+                        tracing::warn!(view = %name, "view kept in memory: the temporary folder could not take it ({e})");
+                        let _ = std::fs::remove_dir_all(&path);
+                        true
+                    }
+                }
+            }
+            Some(_) => {
+                ctx.register_table(*name, df.clone().into_view()).map_err(query_error(&origin))?;
+                false
+            }
+            None => true,
+        };
+        if in_memory {
+            let batches = df.collect().await.map_err(query_error(&origin))?;
+            // Dealt out over as many partitions as cores, so every query's scans run in parallel.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); cores];
+            for (i, batch) in batches.into_iter().enumerate() {
+                partitions[i % cores].push(batch);
+            }
+            let table = MemTable::try_new(schema, partitions).map_err(query_error(&origin))?;
+            ctx.register_table(*name, Arc::new(table)).map_err(query_error(&origin))?;
+        }
+        tracing::debug!(view = %name, seconds = started.elapsed().as_secs_f64(), "view ready");
+    }
+    Ok(Session { ctx, scratch })
+}
+
+/// Whether a view is computed once and kept (in the temporary folder): the `*_latest` views join
+/// whole tables, and the `*_counts` models are read by several metrics; the rest stay views.
+fn is_materialised(name: &str) -> bool {
+    name.ends_with("_latest") || name.ends_with("_counts")
+}
+
+/// Streams a view to uncompressed Parquet under `path` and registers it from there.
+async fn view_to_parquet(
+    ctx: &SessionContext,
+    df: datafusion::dataframe::DataFrame,
+    name: &str,
+    path: &Path,
+    schema: &SchemaRef,
+) -> datafusion::error::Result<()> {
+    let url = format!("{}/", path.display());
+    let mut options = TableParquetOptions::default();
+    options.global.compression = Some("uncompressed".into());
+    // Small row groups keep the writer's buffers small.
+    options.global.max_row_group_size = 64 * 1024;
+    df.write_parquet(&url, DataFrameWriteOptions::new(), Some(options)).await?;
+    ctx.register_parquet(name, &url, ParquetReadOptions::default().schema(schema)).await
+}
+
+/// A query session over a warehouse: its tables, rni's own tables and the metric views.
+pub struct Session {
+    ctx: SessionContext,
+    /// Where the views are kept; removed when the session is dropped.
+    scratch: Option<tempfile::TempDir>,
+}
+
+impl Session {
+    /// Ends the session and removes the views' folder, saying whether that worked (dropping
+    /// a session removes it too, silently).
+    pub fn close(self) -> std::io::Result<()> {
+        match self.scratch {
+            Some(dir) => dir.close(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = SessionContext;
+
+    fn deref(&self) -> &SessionContext {
+        &self.ctx
+    }
+}
+
+fn register_codes(ctx: &SessionContext, schemas: &Schemas) -> Result<()> {
+    let (mut tables, mut columns, mut codes) = (Vec::new(), Vec::new(), Vec::new());
+    for t in &schemas.tables {
+        for c in &t.columns {
+            for code in c.codes.iter().flat_map(|s| s.codes.iter()) {
+                tables.push(t.name.clone());
+                columns.push(c.name.clone());
+                codes.push(code.clone());
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("table_name", DataType::Utf8, false),
+        Field::new("column_name", DataType::Utf8, false),
+        Field::new("code", DataType::Utf8, false),
+    ]));
+    let table = mem_table(schema, vec![text(tables), text(columns), text(codes)])?;
+    ctx.register_table("codes", table).map_err(query_error("codes"))?;
+    Ok(())
+}
+
+fn split(p: &Published) -> (Option<i64>, Option<String>) {
+    match p {
+        Published::Count(n) => (Some(*n), None),
+        Published::Symbol(s) => (None, Some(s.clone())),
+    }
+}
+
+fn register_reference(ctx: &SessionContext) -> Result<()> {
+    let factors = reference::factor_counts()?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("authority_code", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("factor", DataType::Utf8, false),
+        Field::new("factor_count", DataType::Int64, true),
+        Field::new("symbol", DataType::Utf8, true),
+    ]));
+    let (counts, symbols): (Vec<_>, Vec<_>) = factors.iter().map(|f| split(&f.value)).unzip();
+    let table = mem_table(
+        schema,
+        vec![
+            text(factors.iter().map(|f| f.authority_code.clone()).collect()),
+            Arc::new(Int32Array::from(factors.iter().map(|f| f.year).collect::<Vec<_>>())),
+            text(factors.iter().map(|f| f.factor.to_string()).collect()),
+            Arc::new(Int64Array::from(counts)),
+            Arc::new(StringArray::from(symbols)),
+        ],
+    )?;
+    ctx.register_table("efh_factors", table).map_err(query_error("efh_factors"))?;
+
+    let pops = reference::populations()?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("authority_code", DataType::Utf8, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("population", DataType::Int64, true),
+        Field::new("symbol", DataType::Utf8, true),
+    ]));
+    let (counts, symbols): (Vec<_>, Vec<_>) = pops.iter().map(|p| split(&p.value)).unzip();
+    let table = mem_table(
+        schema,
+        vec![
+            text(pops.iter().map(|p| p.authority_code.clone()).collect()),
+            Arc::new(Int32Array::from(pops.iter().map(|p| p.year).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(counts)),
+            Arc::new(StringArray::from(symbols)),
+        ],
+    )?;
+    ctx.register_table("population", table).map_err(query_error("population"))?;
+
+    let neighbours = reference::statistical_neighbours()?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("authority_code", DataType::Utf8, false),
+        Field::new("neighbour_code", DataType::Utf8, false),
+        Field::new("rank", DataType::Int32, false),
+    ]));
+    let table = mem_table(
+        schema,
+        vec![
+            text(neighbours.iter().map(|n| n.0.clone()).collect()),
+            text(neighbours.iter().map(|n| n.1.clone()).collect()),
+            Arc::new(Int32Array::from(neighbours.iter().map(|n| n.2).collect::<Vec<_>>())),
+        ],
+    )?;
+    ctx.register_table("statistical_neighbours", table).map_err(query_error("statistical_neighbours"))?;
+    Ok(())
+}
+

@@ -1,0 +1,161 @@
+//! Finding returns: a folder → the returns in it and the tables of each.
+//!
+//! A return is a folder `<authority_code>/<period>/` holding one CSV per
+//! table or one workbook with a sheet per table. File stems and sheet names
+//! match the schema's table aliases; anything else is listed as not read
+//! (by name for files, by position for sheets, whose names could be
+//! anything). A build discovers the returns once and hands the list to every
+//! step that needs it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::period::Period;
+use crate::config::reference::is_authority_code;
+use crate::config::schema::Schemas;
+use crate::error::{Error, Result};
+use crate::ingest::read::{TableSource, sheet_names};
+
+/// A return folder and the tables found in it.
+#[derive(Debug, Clone)]
+pub struct ReturnDir {
+    /// ONS code of the authority (from the folder name).
+    pub authority_code: String,
+    /// Quarter (from the folder name).
+    pub period: Period,
+    /// The folder.
+    pub dir: PathBuf,
+    /// Table name → where it is.
+    pub tables: BTreeMap<String, TableSource>,
+    /// Files in the folder that are not a table, by name.
+    pub ignored_files: Vec<String>,
+    /// Workbooks that could not be opened, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+
+/// Finds every return under `root`: `root` may be one return
+/// (`<code>/<period>`), one authority (`<code>` holding periods), or a folder
+/// holding authorities.
+pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>> {
+    let meta = std::fs::metadata(root).map_err(Error::io("cannot read", root))?;
+    if !meta.is_dir() {
+        return Err(Error::Input {
+            path: root.to_path_buf(),
+            message: "is not a folder; give the folder of a return (<authority_code>/<period>/) or of many".into(),
+        });
+    }
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut found = Vec::new();
+    let root_name = name(root);
+    let parent_name = root.canonicalize().ok().and_then(|p| p.parent().map(name)).unwrap_or_default();
+    if Period::parse(&root_name).is_ok() && is_authority_code(&parent_name) {
+        found.push((parent_name, root.to_path_buf()));
+    } else {
+        let authority_dirs: Vec<PathBuf> = if is_authority_code(&root_name) {
+            vec![root.to_path_buf()]
+        } else {
+            sorted_subdirs(root)?.into_iter().filter(|d| is_authority_code(&name(d))).collect()
+        };
+        for a in authority_dirs {
+            for p in sorted_subdirs(&a)? {
+                if Period::parse(&name(&p)).is_ok() {
+                    found.push((name(&a), p));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (code, dir) in found {
+        let period = Period::parse(&name(&dir))?;
+        out.push(scan_return(&code, period, &dir, schemas)?);
+    }
+    if out.is_empty() {
+        return Err(Error::Input {
+            path: root.to_path_buf(),
+            message: "holds no return: expected folders <authority_code>/<period>/ such as E09000017/2025Q3/".into(),
+        });
+    }
+    Ok(out)
+}
+
+fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
+        let path = entry.map_err(Error::io("cannot read", dir))?.path();
+        if path.is_dir() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Result<ReturnDir> {
+    let mut tables = BTreeMap::new();
+    let mut ignored_files = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(Error::io("cannot read", dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for path in files {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        match ext.as_str() {
+            "csv" | "txt" => match schemas.table_for_name(&stem) {
+                Some(t) if !tables.contains_key(&t.name) => {
+                    tables.insert(t.name.clone(), TableSource { path: path.clone(), sheet: None });
+                }
+                _ => ignored_files.push(file_name),
+            },
+            "xlsx" | "xlsm" | "xls" | "ods" => {
+                // Sheets are matched when the workbook is opened; remember it under a placeholder.
+                tables
+                    .entry(format!("\u{0}workbook:{file_name}"))
+                    .or_insert(TableSource { path: path.clone(), sheet: None });
+            }
+            _ => ignored_files.push(file_name),
+        }
+    }
+    // Resolve workbooks into their sheets.
+    let workbooks: Vec<(String, TableSource)> =
+        tables.iter().filter(|(k, _)| k.starts_with('\u{0}')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (key, source) in workbooks {
+        tables.remove(&key);
+        let sheets = match sheet_names(&source.path) {
+            Ok(s) => s,
+            Err(e) => {
+                let message = match e {
+                    Error::Input { message, .. } => message,
+                    other => other.to_string(),
+                };
+                unreadable.push((source.path.clone(), message));
+                continue;
+            }
+        };
+        let book_name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for (n, sheet) in sheets.into_iter().enumerate() {
+            match schemas.table_for_name(&sheet) {
+                Some(t) if !tables.contains_key(&t.name) => {
+                    tables.insert(t.name.clone(), TableSource { path: source.path.clone(), sheet: Some(sheet) });
+                }
+                // Sheet names are named by position: a sheet name could be anything.
+                Some(_) => ignored_files
+                    .push(format!("{book_name} sheet {} (its table was already read from another file)", n + 1)),
+                None => ignored_files.push(format!("{book_name} sheet {} (not named after a table)", n + 1)),
+            }
+        }
+    }
+    Ok(ReturnDir {
+        authority_code: code.to_string(),
+        period,
+        dir: dir.to_path_buf(),
+        tables,
+        ignored_files,
+        unreadable,
+    })
+}

@@ -1,0 +1,230 @@
+//! Words for the scrubber: splitting a text into words, folding each to its
+//! matching key, and the inline-keyed maps that every look-up goes through.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Hash maps keyed by short words: a fast hash (no keys chosen by an attacker reach it
+/// that could matter more than a slower scrub).
+pub(super) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Longest word held inline in a [`WordMap`]'s table.
+pub(super) const INLINE: usize = 24;
+
+/// A word of up to [`INLINE`] bytes, zero-padded: a key compared without following a pointer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct InlineWord([u8; INLINE]);
+
+impl InlineWord {
+    pub(super) fn new(word: &str) -> Option<InlineWord> {
+        let bytes = word.as_bytes();
+        if bytes.len() > INLINE || bytes.contains(&0) {
+            return None;
+        }
+        let mut inline = [0; INLINE];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Some(InlineWord(inline))
+    }
+}
+
+/// A map keyed by words. Look-ups run for every word of every note, so short words (nearly
+/// all of them) sit inline in the table, where a look-up compares them in place.
+pub(super) struct WordMap<V> {
+    short: HashMap<InlineWord, V>,
+    long: HashMap<String, V>,
+}
+
+impl<V> Default for WordMap<V> {
+    fn default() -> Self {
+        WordMap { short: HashMap::default(), long: HashMap::default() }
+    }
+}
+
+impl<V> WordMap<V> {
+    pub(super) fn get(&self, word: &str) -> Option<&V> {
+        match InlineWord::new(word) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        }
+    }
+
+    pub(super) fn get_mut(&mut self, word: &str) -> Option<&mut V> {
+        match InlineWord::new(word) {
+            Some(key) => self.short.get_mut(&key),
+            None => self.long.get_mut(word),
+        }
+    }
+
+    pub(super) fn insert(&mut self, word: &str, value: V) {
+        match InlineWord::new(word) {
+            Some(key) => self.short.insert(key, value),
+            None => self.long.insert(word.to_string(), value),
+        };
+    }
+
+    pub(super) fn contains_key(&self, word: &str) -> bool {
+        self.get(word).is_some()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(super) fn reserve(&mut self, additional: usize) {
+        self.short.reserve(additional);
+    }
+}
+
+/// Matching key of a word: lowercase letters and digits, accents and apostrophes removed.
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`] into a reused buffer; the ASCII case without Unicode decomposition.
+pub fn fold_into(word: &str, out: &mut String) {
+    out.clear();
+    if word.is_ascii() {
+        out.extend(word.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        out.extend(
+            word.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase),
+        );
+    }
+}
+
+pub(super) struct Word {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// Where the folded word (without a possessive) sits in the keys buffer.
+    pub(super) key_start: usize,
+    pub(super) key_end: usize,
+}
+
+/// Byte spans of the words of a text: letters and digits, with apostrophes and
+/// hyphens inside a word.
+pub(super) fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    // The character at byte `at` (a char boundary) and its length; ASCII without decoding.
+    let char_at = move |at: usize| -> Option<(char, usize)> {
+        match bytes.get(at) {
+            None => None,
+            Some(&b) if b < 0x80 => Some((b as char, 1)),
+            Some(_) => text[at..].chars().next().map(|c| (c, c.len_utf8())),
+        }
+    };
+    let is_word_char = |c: char| if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let mut start: Option<usize> = None;
+        while let Some((c, len)) = char_at(i) {
+            let is_inner = matches!(c, '\'' | '’' | '-')
+                && start.is_some()
+                && char_at(i + len).is_some_and(|(next, _)| is_word_char(next));
+            let at = i;
+            i += len;
+            if is_word_char(c) || is_inner {
+                if start.is_none() {
+                    start = Some(at);
+                }
+            } else if let Some(s) = start {
+                return Some((s, at));
+            }
+        }
+        start.map(|s| (s, text.len()))
+    })
+}
+
+/// The [`word_spans`] of the chunks of a text between ASCII white space that `keep` accepts.
+/// White space ends every word, so a chunk's words are the text's words inside it.
+pub(super) fn word_spans_in_chunks<'t>(
+    text: &'t str,
+    keep: impl Fn(&str) -> bool + 't,
+) -> impl Iterator<Item = (usize, usize)> + 't {
+    let mut offset = 0;
+    text.split(|c: char| c.is_ascii_whitespace()).flat_map(move |chunk| {
+        let at = offset;
+        offset += chunk.len() + 1;
+        let chunk = if keep(chunk) { chunk } else { "" };
+        word_spans(chunk).map(move |(s, e)| (at + s, at + e))
+    })
+}
+
+/// Words of a text: letters and digits, with apostrophes and hyphens inside a
+/// word; and one buffer holding every word's folded key.
+pub(super) fn words(text: &str) -> (Vec<Word>, String) {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let mut keys = String::with_capacity(text.len());
+    let mut scratch = String::new();
+    for (s, e) in word_spans(text) {
+        let original = &text[s..e];
+        // A word's key leaves out a possessive `'s`, so "Jayden's" matches "Jayden".
+        let base = original.strip_suffix("'s").or_else(|| original.strip_suffix("’s")).unwrap_or(original);
+        fold_into(base, &mut scratch);
+        let key_start = keys.len();
+        keys.push_str(&scratch);
+        out.push(Word { start: s, end: e, key_start, key_end: keys.len() });
+    }
+    (out, keys)
+}
+
+pub(super) fn name_words(name: &str) -> Vec<String> {
+    name.split(|c: char| c.is_whitespace() || c == '-').map(fold).filter(|k| k.chars().count() >= 2).collect()
+}
+
+pub(super) fn possessive_suffix(original: &str) -> &'static str {
+    if original.ends_with("'s") || original.ends_with("’s") { "'s" } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-level word splitter agrees with the plain definition on any text.
+    fn word_spans_by_chars(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let is_inner = matches!(c, '\'' | '’' | '-')
+                && start.is_some()
+                && chars.peek().is_some_and(|&(_, next)| next.is_alphanumeric());
+            if c.is_alphanumeric() || is_inner {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+        }
+        out.extend(start.map(|s| (s, text.len())));
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_spans_match_the_definition(text in "[a-cé’'\\- 0-9ÅΩ,.\t\n]{0,40}", other in "\\PC{0,30}") {
+            for t in [&text, &other] {
+                proptest::prop_assert_eq!(word_spans(t).collect::<Vec<_>>(), word_spans_by_chars(t));
+                let chunked: Vec<_> = word_spans_in_chunks(t, |_| true).collect();
+                proptest::prop_assert_eq!(chunked, word_spans_by_chars(t));
+            }
+        }
+    }
+
+    #[test]
+    fn word_maps_hold_short_and_long_words() {
+        let mut map = WordMap::default();
+        let long = "a".repeat(INLINE + 1);
+        for word in ["ab", "", long.as_str(), "a".repeat(INLINE).as_str()] {
+            assert!(map.get(word).is_none());
+            map.insert(word, word.len());
+            assert_eq!(map.get(word), Some(&word.len()));
+        }
+        assert!(map.get("ab\0").is_none() && map.get("a").is_none() && map.get(&"a".repeat(INLINE + 2)).is_none());
+        assert_eq!(map.len(), 4);
+    }
+}

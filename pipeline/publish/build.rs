@@ -1,0 +1,391 @@
+//! The nightly build (`rni build`): returns → a published warehouse.
+//!
+//! A build is a list of named steps, run by [`build`]: take the lock, read
+//! the last manifest, [`discover`] the returns (once; the list goes to every
+//! later step), [`prepare_authority`] for each authority (carry over what is
+//! unchanged, prepare the rest), [`compute_metrics`], apply disclosure
+//! control, [`write_outputs`], [`audit_staging`], [`write_manifest`], and
+//! publish (see [`crate::publish::staging`] for the lock, the staging folder
+//! and the atomic swap). It is incremental: a return whose files have the
+//! sha256 that the last manifest recorded (same key, schemas and tool) is
+//! linked from the previous warehouse instead of being read again. The
+//! scrubber of a return knows the names in all of its authority's returns,
+//! so when a changed return changes that list (a keyed digest in the
+//! manifest tells), every return of the authority is scrubbed again. A
+//! warehouse never mixes keys: a different key id is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::config::policy::Policy;
+use crate::config::schema::Schemas;
+use crate::engine::{disclosure, metrics, session};
+use crate::error::{Error, Result};
+use crate::ingest::discover::{ReturnDir, discover_returns};
+use crate::privacy::keys::Pseudonymiser;
+use crate::privacy::names::names_by_authority;
+use crate::publish::manifest::{
+    AuthorityEntry, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file,
+};
+use crate::publish::package::{self, Stage, Writing};
+use crate::publish::{metric_files, staging};
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Folder of returns (`<authority_code>/<period>/…`).
+    pub returns: PathBuf,
+    /// The warehouse to publish.
+    pub out: PathBuf,
+    /// Disclosure policy.
+    pub policy: Policy,
+    /// Fail (publish nothing) when any row is rejected.
+    pub is_strict: bool,
+}
+
+/// What a build did, for the summary.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// The manifest published.
+    pub manifest: WarehouseManifest,
+    /// Exact metric rows (restricted).
+    pub exact: Vec<metrics::MetricRow>,
+    /// Published metric rows.
+    pub published: Vec<metrics::MetricRow>,
+    /// Seconds taken in all.
+    pub seconds: f64,
+}
+
+/// Seconds per step, as the manifest records them.
+#[derive(Default)]
+struct Timings(BTreeMap<String, f64>);
+
+impl Timings {
+    /// Runs a step and records how long it took.
+    fn time<T>(&mut self, step: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = Instant::now();
+        let out = work()?;
+        self.0.insert(step.to_string(), started.elapsed().as_secs_f64());
+        Ok(out)
+    }
+}
+
+/// The state a build carries from step to step.
+struct Build<'a> {
+    options: &'a BuildOptions,
+    pseudonymiser: &'a Pseudonymiser,
+    schemas: &'a Schemas,
+    staging: &'a Path,
+    /// The last build's manifest, when its returns can be carried over (same schemas and tool).
+    reusable: Option<&'a WarehouseManifest>,
+}
+
+/// Builds and publishes the warehouse.
+pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Schemas) -> Result<BuildReport> {
+    let started = Instant::now();
+    let out = &options.out;
+    let _lock = staging::lock(out)?;
+    let previous = read_manifest(out)?;
+    check_key(previous.as_ref(), pseudonymiser, out)?;
+    staging::clean_stale_staging(out);
+    let staging_dir = staging::staging_path(out);
+    std::fs::create_dir_all(&staging_dir).map_err(Error::io("cannot create", &staging_dir))?;
+    let reusable = previous
+        .as_ref()
+        .filter(|p| p.schema_version == schemas.version && p.tool_version == env!("CARGO_PKG_VERSION"));
+    let step = Build { options, pseudonymiser, schemas, staging: &staging_dir, reusable };
+    let mut timings = Timings::default();
+    let report = match build_into(&step, &mut timings, started) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging_dir);
+            return Err(e);
+        }
+    };
+    staging::publish(&staging_dir, out)?;
+    Ok(report)
+}
+
+/// A warehouse never mixes keys.
+fn check_key(previous: Option<&WarehouseManifest>, pseudonymiser: &Pseudonymiser, out: &Path) -> Result<()> {
+    match previous {
+        Some(prev) if prev.key_id != pseudonymiser.key_id() => Err(Error::Key(format!(
+            "{} was built with key id {}, and this key has id {}; a warehouse never mixes keys \
+             (use the warehouse's key, or build a new warehouse)",
+            out.display(),
+            prev.key_id,
+            pseudonymiser.key_id()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every step up to a complete staging folder, its manifest written last.
+fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<BuildReport> {
+    let returns = timings.time("discover", || discover(b))?;
+    let authorities = timings.time("prepare", || prepare_all(b, &returns))?;
+    refuse_rejections_when_strict(b.options, &authorities)?;
+    let (exact, published) = timings.time("metrics", || {
+        let exact = compute_metrics(b)?;
+        let published = disclosure::apply(&exact, &b.options.policy);
+        Ok((exact, published))
+    })?;
+    let files = timings.time("write", || write_outputs(b, &exact, &published, &authorities))?;
+    timings.time("audit", || audit_staging(b, &returns))?;
+    timings.0.insert("total".into(), started.elapsed().as_secs_f64());
+    let manifest = write_manifest(b, timings, authorities, files, published.len())?;
+    Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Step: find the returns, once.
+fn discover(b: &Build<'_>) -> Result<Vec<ReturnDir>> {
+    discover_returns(&b.options.returns, b.schemas)
+}
+
+/// Step: prepare every authority, one per core.
+fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<Vec<AuthorityEntry>> {
+    let codes = package::authority_codes(returns);
+    let built: Vec<Result<AuthorityEntry>> = codes
+        .par_iter()
+        .map(|code| {
+            let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
+            prepare_authority(b, code, &mine)
+        })
+        .collect();
+    let mut authorities = built.into_iter().collect::<Result<Vec<_>>>()?;
+    authorities.sort_by(|a, b| a.authority_code.cmp(&b.authority_code));
+    Ok(authorities)
+}
+
+/// Files of a return with their sha256, as the manifest records them.
+fn files_of(ret: &ReturnDir, base: &Path) -> Result<BTreeSet<(String, String)>> {
+    let mut out = BTreeSet::new();
+    for source in ret.tables.values() {
+        let rel = source.path.strip_prefix(base).unwrap_or(&source.path).to_string_lossy().replace('\\', "/");
+        out.insert((rel, sha256_file(&source.path)?));
+    }
+    Ok(out)
+}
+
+/// The returns of an authority that the last build already holds as they are now.
+fn unchanged_returns(
+    b: &Build<'_>,
+    prior: Option<&AuthorityEntry>,
+    rets: &[&ReturnDir],
+) -> Result<BTreeMap<String, ReturnEntry>> {
+    let mut unchanged = BTreeMap::new();
+    for ret in rets {
+        let period = ret.period.to_string();
+        let Some(entry) = prior.and_then(|a| a.returns.iter().find(|r| r.period == period)) else { continue };
+        let before: BTreeSet<(String, String)> =
+            entry.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect();
+        let has_outputs = entry.outputs.iter().all(|o| b.options.out.join(&o.path).is_file());
+        if has_outputs && before == files_of(ret, &b.options.returns)? {
+            unchanged.insert(period, entry.clone());
+        }
+    }
+    Ok(unchanged)
+}
+
+/// Step, per authority: carry over what is unchanged, prepare the rest.
+fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<AuthorityEntry> {
+    let prior = b.reusable.and_then(|p| p.authorities.iter().find(|a| a.authority_code == code));
+    let mut unchanged = unchanged_returns(b, prior, rets)?;
+    if let Some(prior) = prior.filter(|_| unchanged.len() == rets.len()) {
+        let entries = carry_over(b, code, &unchanged)?;
+        return Ok(AuthorityEntry { authority_code: code.to_string(), names_digest: prior.names_digest.clone(), returns: entries });
+    }
+    // Something changed: the scrubber needs every name of the authority. If the names are
+    // not what they were, every return is scrubbed again with the new list.
+    let known = names_by_authority(rets.iter().copied(), b.schemas, b.pseudonymiser).remove(code).unwrap_or_default();
+    let digest = known.digest(b.pseudonymiser);
+    if prior.is_none_or(|a| a.names_digest != digest) {
+        unchanged.clear();
+    }
+    let scrubber = known.scrubber();
+    drop(known);
+    let mut entries = carry_over(b, code, &unchanged)?;
+    let to_prepare: Vec<&ReturnDir> =
+        rets.iter().copied().filter(|r| !unchanged.contains_key(&r.period.to_string())).collect();
+    let stage = Stage::Prepare(Writing { pseudonymiser: b.pseudonymiser, out: b.staging, scrubber: &scrubber });
+    let bar = crate::term::progress(to_prepare.len() as u64, code);
+    for ret in to_prepare {
+        entries.push(prepare_return(b, ret, stage)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    entries.sort_by(|a, b| a.period.cmp(&b.period));
+    Ok(AuthorityEntry { authority_code: code.to_string(), names_digest: digest, returns: entries })
+}
+
+/// Links the outputs (and rejected-row reports) of unchanged returns from the last build.
+fn carry_over(b: &Build<'_>, code: &str, unchanged: &BTreeMap<String, ReturnEntry>) -> Result<Vec<ReturnEntry>> {
+    let out = &b.options.out;
+    let mut entries = Vec::new();
+    for (period, entry) in unchanged {
+        for o in &entry.outputs {
+            link_or_copy(&out.join(&o.path), &b.staging.join(&o.path))?;
+        }
+        let rejected = rejected_file(code, period);
+        if out.join(&rejected).is_file() {
+            link_or_copy(&out.join(&rejected), &b.staging.join(&rejected))?;
+        }
+        entries.push(ReturnEntry { prepared: false, ..entry.clone() });
+    }
+    if !unchanged.is_empty() {
+        tracing::info!(authority = %code, returns = unchanged.len(), "unchanged since the last build; carried over");
+    }
+    Ok(entries)
+}
+
+/// Prepares one return into the staging folder; a table that cannot be read stops the build.
+fn prepare_return(b: &Build<'_>, ret: &ReturnDir, stage: Stage<'_>) -> Result<ReturnEntry> {
+    let report = package::process_return(ret, b.schemas, stage, &b.options.returns)?;
+    if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
+        return Err(Error::Failed(format!(
+            "{} {} table {} could not be read: {}; nothing was published",
+            report.authority_code,
+            report.period,
+            bad.table,
+            bad.error.as_deref().unwrap_or_default()
+        )));
+    }
+    package::write_rejections(&b.staging.join(rejected_file(&report.authority_code, &report.period)), [&report])?;
+    Ok(ReturnEntry {
+        period: report.period.clone(),
+        prepared: true,
+        rows_rejected: report.rows_rejected(),
+        inputs: report.inputs,
+        outputs: report.outputs,
+    })
+}
+
+/// With `--strict`, one rejected row publishes nothing.
+fn refuse_rejections_when_strict(options: &BuildOptions, authorities: &[AuthorityEntry]) -> Result<()> {
+    let rejected_total: usize = authorities.iter().map(AuthorityEntry::rows_rejected).sum();
+    if options.is_strict && rejected_total > 0 {
+        return Err(Error::Failed(format!(
+            "{rejected_total} row(s) were rejected and --strict is on; nothing was published \
+             (see `rni validate` for where they are)"
+        )));
+    }
+    Ok(())
+}
+
+/// Step: every metric, exact, over the staging folder's tables.
+fn compute_metrics(b: &Build<'_>) -> Result<Vec<metrics::MetricRow>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the query engine", b.staging))?;
+    runtime.block_on(async {
+        // The views' folder sits in the staging folder and is gone before the audit and publishing.
+        let session = session::open_in(b.staging, b.schemas, b.staging).await?;
+        let rows = metrics::compute(&session).await?;
+        session.close().map_err(Error::io("cannot remove the metric views from", b.staging))?;
+        Ok(rows)
+    })
+}
+
+/// Step: metric files, the exact metrics (restricted) and the report; returns them with their sha256.
+fn write_outputs(
+    b: &Build<'_>,
+    exact: &[metrics::MetricRow],
+    published: &[metrics::MetricRow],
+    authorities: &[AuthorityEntry],
+) -> Result<Vec<OutputReport>> {
+    let staging = b.staging;
+    let metrics_dir = staging.join("metrics");
+    std::fs::create_dir_all(&metrics_dir).map_err(Error::io("cannot create", &metrics_dir))?;
+    metric_files::write_parquet(&metrics_dir.join("metric_values.parquet"), published)?;
+    metric_files::write_csv(&metrics_dir.join("metric_values.csv"), published)?;
+    std::fs::create_dir_all(staging.join("restricted")).map_err(Error::io("cannot create", staging))?;
+    metric_files::write_csv(&staging.join("restricted/metric_values_exact.csv"), exact)?;
+    let html = crate::publish::report::render(published, authorities)?;
+    write_file(&staging.join("report/index.html"), html.as_bytes())?;
+    let mut files = Vec::new();
+    for rel in [
+        "metrics/metric_values.parquet",
+        "metrics/metric_values.csv",
+        "report/index.html",
+        "restricted/metric_values_exact.csv",
+    ] {
+        files.push(OutputReport {
+            path: rel.to_string(),
+            table: String::new(),
+            rows: 0,
+            sha256: sha256_file(&staging.join(rel))?,
+        });
+    }
+    Ok(files)
+}
+
+/// Step: an independent scan for raw identifiers; a finding stops the build before anything is published.
+fn audit_staging(b: &Build<'_>, returns: &[ReturnDir]) -> Result<()> {
+    let findings = crate::audit::audit(b.staging, returns, b.schemas)?;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    for f in &findings {
+        tracing::error!(file = %f.file, column = %f.column, kind = %f.kind, authority = %f.authority_code, "raw identifier found");
+    }
+    Err(Error::Failed(format!(
+        "the leak audit found {} raw identifier(s) in the new warehouse (files and columns logged above, values never); \
+         nothing was published",
+        findings.len()
+    )))
+}
+
+/// Step: the manifest, written last: a staging folder without one is never published.
+fn write_manifest(
+    b: &Build<'_>,
+    timings: &Timings,
+    authorities: Vec<AuthorityEntry>,
+    files: Vec<OutputReport>,
+    metric_rows: usize,
+) -> Result<WarehouseManifest> {
+    let manifest = WarehouseManifest {
+        kind: "rni-warehouse".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        schema_version: b.schemas.version.clone(),
+        key_id: b.pseudonymiser.key_id().to_string(),
+        built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        timings: timings.0.iter().map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0)).collect(),
+        authorities,
+        files,
+        metric_rows,
+    };
+    let path = b.staging.join("MANIFEST.json");
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|source| Error::Json { action: "cannot write", path: path.clone(), source })?;
+    let mut f = File::create(&path).map_err(Error::io("cannot write", &path))?;
+    f.write_all(&json).and_then(|()| f.sync_all()).map_err(Error::io("cannot write", &path))?;
+    Ok(manifest)
+}
+
+/// Per-return rejected-row report inside a warehouse.
+fn rejected_file(code: &str, period: &str) -> PathBuf {
+    PathBuf::from("restricted").join("rejected_rows").join(code).join(format!("{period}.csv"))
+}
+
+fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+    }
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).map_err(Error::io("cannot copy", from))?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+    }
+    std::fs::write(path, bytes).map_err(Error::io("cannot write", path))
+}

@@ -1,0 +1,207 @@
+//! Manifests: what a package or a warehouse was made from and holds.
+//!
+//! A package's `MANIFEST.json` (written by `rni prepare`) and a warehouse's
+//! (written last by `rni build`, so it marks a complete build) record every
+//! input with its sha256, encoding and row counts, every output with its
+//! sha256, the key id, and tool and schema versions. The types live here,
+//! apart from the code that writes packages and builds, so that the report,
+//! the build and the package runner share them without importing each other.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ingest::discover::ReturnDir;
+
+/// SHA-256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(Error::io("cannot read", path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// One table of one return, as read.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct InputReport {
+    /// File, relative to the folder given.
+    pub path: String,
+    /// Sheet, for workbooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Table.
+    pub table: String,
+    /// Authority.
+    pub authority_code: String,
+    /// Quarter.
+    pub period: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// `utf-8`, `utf-8-bom`, `windows-1252`, `utf-16` or `xlsx`.
+    pub encoding: String,
+    /// Data rows read.
+    pub rows_read: usize,
+    /// Rows that passed every rule.
+    pub rows_accepted: usize,
+    /// Rows left out.
+    pub rows_rejected: usize,
+    /// Rejected rows by rule (a row may break several).
+    #[serde(default)]
+    pub rejected_by_rule: BTreeMap<String, usize>,
+    /// Postcodes that were not valid (district left empty).
+    pub postcodes_malformed: usize,
+    /// Notes about the header (unknown or repeated columns, by position).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Why the table stopped, when it did. No output is written for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl InputReport {
+    /// A report for a table about to be read, with nothing counted yet.
+    pub fn new(path: String, sheet: Option<String>, table: &str, ret: &ReturnDir, sha256: String) -> InputReport {
+        InputReport {
+            path,
+            sheet,
+            table: table.to_string(),
+            authority_code: ret.authority_code.clone(),
+            period: ret.period.to_string(),
+            sha256,
+            encoding: String::new(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected_by_rule: BTreeMap::new(),
+            postcodes_malformed: 0,
+            notes: vec![],
+            error: None,
+        }
+    }
+}
+
+/// One file written.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct OutputReport {
+    /// Path relative to the package.
+    pub path: String,
+    /// Table.
+    pub table: String,
+    /// Rows.
+    pub rows: usize,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// One return in the warehouse manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReturnEntry {
+    /// Quarter.
+    pub period: String,
+    /// Whether this build read it (false: carried over unchanged from the last build).
+    pub prepared: bool,
+    /// Every table read, with its file's sha256 and row counts.
+    pub inputs: Vec<InputReport>,
+    /// Every Parquet file written for it.
+    pub outputs: Vec<OutputReport>,
+    /// Rows rejected.
+    pub rows_rejected: usize,
+}
+
+/// One authority in the warehouse manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorityEntry {
+    /// ONS code.
+    pub authority_code: String,
+    /// Keyed digest of the young people's names the scrubber knew (no names are stored).
+    pub names_digest: String,
+    /// Its returns.
+    pub returns: Vec<ReturnEntry>,
+}
+
+impl AuthorityEntry {
+    /// Every table read over its returns.
+    pub fn inputs(&self) -> impl Iterator<Item = &InputReport> {
+        self.returns.iter().flat_map(|r| &r.inputs)
+    }
+
+    /// Rows rejected over its returns.
+    pub fn rows_rejected(&self) -> usize {
+        self.returns.iter().map(|r| r.rows_rejected).sum()
+    }
+
+    /// Whether this build read any of its returns.
+    pub fn was_prepared(&self) -> bool {
+        self.returns.iter().any(|r| r.prepared)
+    }
+}
+
+/// `MANIFEST.json` of a warehouse: written last, it marks a complete build.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WarehouseManifest {
+    /// Always `rni-warehouse`.
+    pub kind: String,
+    /// rni version that built it.
+    pub tool_version: String,
+    /// Digest of the schemas.
+    pub schema_version: String,
+    /// Key id of the project key.
+    pub key_id: String,
+    /// When the build finished (UTC, RFC 3339).
+    pub built_at: String,
+    /// Seconds per stage.
+    pub timings: BTreeMap<String, f64>,
+    /// Every authority.
+    pub authorities: Vec<AuthorityEntry>,
+    /// Every other file written (metrics, report, restricted), with its sha256.
+    pub files: Vec<OutputReport>,
+    /// Rows in `metrics/metric_values`.
+    pub metric_rows: usize,
+}
+
+/// Reads a warehouse's manifest, if it has one.
+pub fn read_manifest(warehouse: &Path) -> Result<Option<WarehouseManifest>> {
+    let path = warehouse.join("MANIFEST.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| Error::Json { action: "is not a warehouse manifest:", path, source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Io { action: "cannot read", path, source: e }),
+    }
+}
+
+/// The package manifest.
+#[derive(Debug, Serialize)]
+pub struct PackageManifest<'a> {
+    /// Always `rni-package`.
+    pub kind: &'static str,
+    /// rni version.
+    pub tool_version: &'static str,
+    /// Digest of the schemas.
+    pub schema_version: &'a str,
+    /// Key id of the key used.
+    pub key_id: &'a str,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Every table read.
+    pub inputs: Vec<&'a InputReport>,
+    /// Every file written.
+    pub outputs: Vec<&'a OutputReport>,
+    /// Tables absent from a return, as `authority/period/table`.
+    pub missing_tables: Vec<String>,
+    /// Files and sheets in the returns that were not read, as `authority/period: what`.
+    pub ignored: Vec<String>,
+}

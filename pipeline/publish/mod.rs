@@ -1,0 +1,24 @@
+//! Everything that writes a result: packages, warehouses, reports, exports.
+//!
+//! [`manifest`] holds the manifest types of packages and warehouses (what
+//! was read, what was written, with which key); [`package`] runs returns
+//! through validation or pseudonymisation into a package (`rni validate`,
+//! `rni prepare`, and the prepare step of a build); [`parquet`] is the one
+//! Parquet writer of every output; [`build`] is the nightly build as named
+//! steps, published through [`staging`]; [`report`] renders the comparison page; [`case_study`] makes
+//! k-anonymous exports; [`dictionary`] writes `data-dictionary.md`.
+
+#[cfg(feature = "engine")]
+pub mod build;
+#[cfg(feature = "engine")]
+pub mod case_study;
+pub mod dictionary;
+pub mod manifest;
+#[cfg(feature = "engine")]
+pub mod metric_files;
+pub mod package;
+pub mod parquet;
+#[cfg(feature = "engine")]
+pub mod report;
+#[cfg(feature = "engine")]
+pub mod staging;
