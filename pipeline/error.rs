@@ -130,7 +130,7 @@ pub enum Error {
         origin: String,
         /// What is wrong.
         #[source]
-        source: crate::config::queries::HeaderError,
+        source: HeaderError,
     },
 
     /// A query failed: names the query (file or command line) and DataFusion's reason.
@@ -176,6 +176,29 @@ impl Error {
             _ => ExitStatus::Error,
         }
     }
+}
+
+/// What is wrong with a query file's header or its catalogue entry.
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderError {
+    /// The header has no `-- kind:` line.
+    #[error("the header has no `-- kind:` line")]
+    NoKind,
+    /// The `-- kind:` line names no known kind.
+    #[error("unknown kind `{0}` (count, percentage, value, level or reference)")]
+    UnknownKind(String),
+    /// The header does not open with `-- <id>:`.
+    #[error("the header does not open with `-- <metric id>:`")]
+    NotNamed,
+    /// The catalogue lists a metric with no SQL file.
+    #[error("listed in queries/metrics.toml but there is no such query file")]
+    NoQuery,
+    /// A query file is not in the catalogue.
+    #[error("not listed in queries/metrics.toml")]
+    NotListed,
+    /// The catalogue file is not valid.
+    #[error("queries/metrics.toml is not a valid catalogue")]
+    Catalogue(#[source] toml::de::Error),
 }
 
 /// How a command ended, as the process exit code says it (ripgrep's and ruff's convention).

@@ -145,4 +145,3 @@ pub fn collect(returns: &[ReturnDir], schemas: &Schemas) -> BTreeMap<String, Ide
     }
     out
 }
-

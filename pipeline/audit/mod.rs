@@ -77,21 +77,25 @@ fn audit_with(
     }
     files.sort();
     // Files are independent: one per core.
-    let per_file: Vec<Result<BTreeSet<Finding>>> = files.par_iter().map(|path| -> Result<BTreeSet<Finding>> {
-        let mut findings = BTreeSet::new();
-        let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
-        if path.extension().is_some_and(|e| e == "parquet") {
-            scanner.scan_parquet(path, &rel, &mut findings)?;
-        } else {
-            let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
-            // Metric and report files are full of counts and populations: only ids with letters are looked for there.
-            let is_aggregate =
-                rel.starts_with("metrics/") || rel.starts_with("report/") || rel.ends_with("metric_values_exact.csv");
-            let look = Look { names: false, numeric_ids: !is_aggregate };
-            scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look, &mut findings);
-        }
-        Ok(findings)
-    }).collect();
+    let per_file: Vec<Result<BTreeSet<Finding>>> = files
+        .par_iter()
+        .map(|path| -> Result<BTreeSet<Finding>> {
+            let mut findings = BTreeSet::new();
+            let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            if path.extension().is_some_and(|e| e == "parquet") {
+                scanner.scan_parquet(path, &rel, &mut findings)?;
+            } else {
+                let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
+                // Metric and report files are full of counts and populations: only ids with letters are looked for there.
+                let is_aggregate = rel.starts_with("metrics/")
+                    || rel.starts_with("report/")
+                    || rel.ends_with("metric_values_exact.csv");
+                let look = Look { names: false, numeric_ids: !is_aggregate };
+                scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look, &mut findings);
+            }
+            Ok(findings)
+        })
+        .collect();
     let mut findings = BTreeSet::new();
     for file in per_file {
         findings.extend(file?);
@@ -100,8 +104,12 @@ fn audit_with(
 }
 
 /// Audits `root` and also the given log files.
-pub fn audit_with_logs(root: &Path, returns: &[ReturnDir], logs: &[PathBuf], schemas: &Schemas) -> Result<Vec<Finding>> {
+pub fn audit_with_logs(
+    root: &Path,
+    returns: &[ReturnDir],
+    logs: &[PathBuf],
+    schemas: &Schemas,
+) -> Result<Vec<Finding>> {
     let by_authority = collect(returns, schemas);
     audit_with(root, by_authority, logs, schemas)
 }
-

@@ -130,9 +130,9 @@ impl Scanner<'_> {
     /// Whether a Parquet column of a table under `rel` holds free text.
     fn is_free_text(&self, rel: &str, column: &str) -> bool {
         let table = rel.strip_prefix("tables/").and_then(|r| r.split('/').next());
-        table.and_then(|t| self.schemas.table(t)).is_some_and(|t| {
-            t.columns.iter().any(|c| c.treatment == Treatment::Scrub && c.name == column)
-        })
+        table
+            .and_then(|t| self.schemas.table(t))
+            .is_some_and(|t| t.columns.iter().any(|c| c.treatment == Treatment::Scrub && c.name == column))
     }
 
     #[allow(clippy::too_many_arguments)] // where the text is from, what to look for, where to put it
@@ -232,8 +232,7 @@ impl Scanner<'_> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         let bad = |source| Error::Parquet { action: "cannot read", path: path.to_path_buf(), source };
         let file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
-        let reader =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?.build().map_err(bad)?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?.build().map_err(bad)?;
         for batch in reader {
             let batch = batch.map_err(|e| bad(e.into()))?;
             for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -260,8 +259,10 @@ impl Scanner<'_> {
                         }
                     }
                     _ => {
-                        let cast = arrow::compute::cast(array, &DataType::Utf8)
-                            .map_err(|source| Error::Arrow { context: format!("reading {}", path.display()), source })?;
+                        let cast = arrow::compute::cast(array, &DataType::Utf8).map_err(|source| Error::Arrow {
+                            context: format!("reading {}", path.display()),
+                            source,
+                        })?;
                         if let Some(s) = cast.as_any().downcast_ref::<StringArray>() {
                             for i in (0..s.len()).filter(|&i| s.is_valid(i)) {
                                 text.push_str(s.value(i));
@@ -276,7 +277,6 @@ impl Scanner<'_> {
         Ok(())
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -323,5 +323,4 @@ mod tests {
         scanner.scan_text("t", "d", "seen at ÅÅÅ today", &[], look, &mut findings);
         assert_eq!(findings.len(), 2);
     }
-
 }

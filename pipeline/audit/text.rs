@@ -96,7 +96,6 @@ pub fn placeholders() -> &'static regex::Regex {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

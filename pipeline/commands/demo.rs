@@ -51,7 +51,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
     let warehouse_dir = args.out.join("warehouse");
     if warehouse_dir.exists() {
         match read_manifest(&warehouse_dir) {
-            Ok(Some(_)) => std::fs::remove_dir_all(&warehouse_dir).map_err(Error::io("cannot replace", &warehouse_dir))?,
+            Ok(Some(_)) => {
+                std::fs::remove_dir_all(&warehouse_dir).map_err(Error::io("cannot replace", &warehouse_dir))?
+            }
             _ => {
                 return Err(Error::Usage(format!(
                     "{} exists and is not a warehouse made by `rni demo`; choose another --out",
@@ -104,12 +106,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
 /// The demo's headline table: the catalogue's headline metrics in the latest quarter, per
 /// authority and programme-wide.
 fn headline_table(rows: &[MetricRow]) -> Result<String> {
-    let latest = rows
-        .iter()
-        .filter(|r| r.metric == "young_people_reached")
-        .map(|r| r.period.clone())
-        .max()
-        .unwrap_or_default();
+    let latest =
+        rows.iter().filter(|r| r.metric == "young_people_reached").map(|r| r.period.clone()).max().unwrap_or_default();
     let columns: Vec<(String, String)> =
         catalogue()?.into_iter().filter_map(|m| m.headline.map(|h| (m.id, h))).collect();
     let mut codes: Vec<(String, String)> = rows
@@ -129,7 +127,9 @@ fn headline_table(rows: &[MetricRow]) -> Result<String> {
         for (metric, _) in &columns {
             let cell = rows
                 .iter()
-                .find(|r| r.metric == *metric && r.authority_code == code && r.period == latest && r.breakdown.is_empty())
+                .find(|r| {
+                    r.metric == *metric && r.authority_code == code && r.period == latest && r.breakdown.is_empty()
+                })
                 .map(|r| match (r.status.as_str(), r.value) {
                     ("", Some(v)) if v.fract() == 0.0 => format!("{v:.0}"),
                     ("", Some(v)) => format!("{v:.1}"),

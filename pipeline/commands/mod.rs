@@ -27,13 +27,14 @@ use crate::error::{ExitStatus, Result};
 
 /// Runs a command that needs the query engine, or says that this rni was built without it.
 macro_rules! with_engine {
-    ($call:expr) => {{
+    ($run:path, $args:expr) => {{
         #[cfg(feature = "engine")]
-        let outcome = $call;
+        let outcome = $run($args);
         #[cfg(not(feature = "engine"))]
-        let outcome = Err(crate::Error::Usage(
-            "this rni was built without the query engine (cargo feature `engine`)".into(),
-        ));
+        let outcome = {
+            let _ = $args;
+            Err(crate::Error::Usage("this rni was built without the query engine (cargo feature `engine`)".into()))
+        };
         outcome
     }};
 }
@@ -42,15 +43,15 @@ macro_rules! with_engine {
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     crate::term::init(cli.log_format, cli.quiet);
     match cli.command {
-        Command::Demo(args) => with_engine!(demo::run(&args)),
+        Command::Demo(args) => with_engine!(demo::run, &args),
         Command::Synth(args) => synth::run(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Dictionary(args) => dictionary::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Prepare(args) => prepare::run(&args),
-        Command::Build(args) => with_engine!(build::run(&args)),
-        Command::Query(args) => with_engine!(query::run(&args)),
-        Command::CaseStudy(args) => with_engine!(case_study::run(&args)),
+        Command::Build(args) => with_engine!(build::run, &args),
+        Command::Query(args) => with_engine!(query::run, &args),
+        Command::CaseStudy(args) => with_engine!(case_study::run, &args),
         Command::Audit(args) => audit::run(&args),
     }
 }

@@ -75,7 +75,6 @@ impl Policy {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! report, the demo's headline table, the dictionary and the tests all read
 //! [`catalogue`], so a new metric is one SQL file and one catalogue entry.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, HeaderError, Result};
 
 /// The metric queries, by id.
 pub const QUERIES: &[(&str, &str)] = &[
@@ -77,9 +77,7 @@ pub enum MetricKind {
 impl MetricKind {
     /// The kind named by a query's `-- kind:` header line.
     pub fn parse(sql: &str) -> std::result::Result<MetricKind, HeaderError> {
-        let line = header_lines(sql)
-            .find_map(|l| l.strip_prefix("kind:").map(str::trim))
-            .ok_or(HeaderError::NoKind)?;
+        let line = header_lines(sql).find_map(|l| l.strip_prefix("kind:").map(str::trim)).ok_or(HeaderError::NoKind)?;
         Ok(match line {
             "count" => MetricKind::Count,
             "percentage" => MetricKind::Percentage,
@@ -100,29 +98,6 @@ impl MetricKind {
             MetricKind::Reference => "reference",
         }
     }
-}
-
-/// What is wrong with a query file's header or its catalogue entry.
-#[derive(Debug, thiserror::Error)]
-pub enum HeaderError {
-    /// The header has no `-- kind:` line.
-    #[error("the header has no `-- kind:` line")]
-    NoKind,
-    /// The `-- kind:` line names no known kind.
-    #[error("unknown kind `{0}` (count, percentage, value, level or reference)")]
-    UnknownKind(String),
-    /// The header does not open with `-- <id>:`.
-    #[error("the header does not open with `-- <metric id>:`")]
-    NotNamed,
-    /// The catalogue lists a metric with no SQL file.
-    #[error("listed in queries/metrics.toml but there is no such query file")]
-    NoQuery,
-    /// A query file is not in the catalogue.
-    #[error("not listed in queries/metrics.toml")]
-    NotListed,
-    /// The catalogue file is not valid.
-    #[error("queries/metrics.toml is not a valid catalogue")]
-    Catalogue(#[source] toml::de::Error),
 }
 
 /// The part of the programme's evaluation a metric belongs to (PRODUCT.md §7).
@@ -197,9 +172,11 @@ pub fn catalogue() -> Result<Vec<Metric>> {
     let mut metrics = Vec::with_capacity(file.metric.len());
     for entry in file.metric {
         let origin = format!("queries/{}.sql", entry.id);
-        let sql = QUERIES.iter().find(|(id, _)| *id == entry.id).map(|(_, sql)| *sql).ok_or_else(|| {
-            bad(&origin, HeaderError::NoQuery)
-        })?;
+        let sql = QUERIES
+            .iter()
+            .find(|(id, _)| *id == entry.id)
+            .map(|(_, sql)| *sql)
+            .ok_or_else(|| bad(&origin, HeaderError::NoQuery))?;
         if !sql.starts_with(&format!("-- {}:", entry.id)) {
             return Err(bad(&origin, HeaderError::NotNamed));
         }
@@ -251,7 +228,9 @@ mod tests {
 
     #[test]
     fn a_bad_kind_is_an_error_that_keeps_its_cause() {
-        assert!(matches!(MetricKind::parse("-- m: x\n-- kind: counts\nselect 1"), Err(HeaderError::UnknownKind(k)) if k == "counts"));
+        assert!(
+            matches!(MetricKind::parse("-- m: x\n-- kind: counts\nselect 1"), Err(HeaderError::UnknownKind(k)) if k == "counts")
+        );
         assert!(matches!(MetricKind::parse("-- m: x\nselect 1"), Err(HeaderError::NoKind)));
         let err = Error::QueryHeader { origin: "queries/m.sql".into(), source: HeaderError::NoKind };
         assert!(std::error::Error::source(&err).is_some(), "the header error is kept as the source");

@@ -11,7 +11,8 @@ pub const POPULATION_CSV: &str = include_str!("../../reference/ons_mid-year_popu
 const POPULATION_FILE: &str = "reference/ons_mid-year_population_estimates_2012_to_2024.csv";
 
 /// DfE factors identified at the end of assessment, by authority, 2018 to 2025.
-pub const FACTORS_CSV: &str = include_str!("../../reference/c3_factors_identified_at_end_of_assessment_2018_to_2025.csv");
+pub const FACTORS_CSV: &str =
+    include_str!("../../reference/c3_factors_identified_at_end_of_assessment_2018_to_2025.csv");
 const FACTORS_FILE: &str = "reference/c3_factors_identified_at_end_of_assessment_2018_to_2025.csv";
 /// DfE statistical neighbour groupings (2021), keyed by old 3-digit LA number.
 pub const NEIGHBOURS_CSV: &str = include_str!("../../reference/New_Statistical_Neighbour_Groupings_April_2021.csv");

@@ -9,10 +9,10 @@
 //! from published reference statistics keep their own symbols. The exact rows
 //! go only to `restricted/`.
 
-use std::collections::BTreeMap;
 use crate::config::policy::Policy;
-use crate::engine::metrics::MetricRow;
 use crate::config::queries::MetricKind;
+use crate::engine::metrics::MetricRow;
+use std::collections::BTreeMap;
 
 /// Status of a suppressed cell.
 pub const SUPPRESSED: &str = "c";

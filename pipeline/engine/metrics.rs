@@ -45,7 +45,6 @@ pub struct MetricRow {
     pub status: String,
 }
 
-
 /// Runs SQL and collects the result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Vec<RecordBatch>> {
     let df = ctx.sql(sql).await.map_err(query_error(origin))?;

@@ -318,4 +318,3 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
     ctx.register_table("statistical_neighbours", table).map_err(query_error("statistical_neighbours"))?;
     Ok(())
 }
-

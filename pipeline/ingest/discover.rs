@@ -33,7 +33,6 @@ pub struct ReturnDir {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-
 /// Finds every return under `root`: `root` may be one return
 /// (`<code>/<period>`), one authority (`<code>` holding periods), or a folder
 /// holding authorities.

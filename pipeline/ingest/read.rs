@@ -19,8 +19,8 @@ use chrono::NaiveDate;
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
-use crate::error::{Error, Result};
 use crate::config::schema::TableSchema;
+use crate::error::{Error, Result};
 
 /// Rows handed to validation at a time.
 pub const BATCH_ROWS: usize = 8192;

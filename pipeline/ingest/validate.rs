@@ -14,10 +14,10 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use chrono::NaiveDate;
 
-use crate::ingest::normalise::normalise;
 use crate::config::period::{Period, age_on};
-use crate::ingest::read::{RawCell, RawRow};
 use crate::config::schema::{ColumnSpec, ColumnType, Schemas, TableSchema};
+use crate::ingest::normalise::normalise;
+use crate::ingest::read::{RawCell, RawRow};
 
 /// A validated value, still raw (identifiers and free text are not yet pseudonymised).
 #[derive(Debug, Clone, PartialEq)]

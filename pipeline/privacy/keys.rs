@@ -15,8 +15,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
 use crate::config::schema::IdKind;
+use crate::error::{Error, Result};
 use crate::ingest::normalise::normalise;
 
 type HmacSha256 = Hmac<Sha256>;

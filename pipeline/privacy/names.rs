@@ -50,9 +50,7 @@ impl KnownNames {
         let mut parts: Vec<String> = self
             .people
             .iter()
-            .map(|(token, first, last)| {
-                format!("{token}\x1f{}\x1f{}", normalise(first), normalise(last))
-            })
+            .map(|(token, first, last)| format!("{token}\x1f{}\x1f{}", normalise(first), normalise(last)))
             .collect();
         parts.extend(self.schools.iter().map(|s| format!("school\x1f{}", normalise(s))));
         parts.extend(self.ids.iter().map(|(token, id)| format!("id\x1f{token}\x1f{}", normalise(id))));

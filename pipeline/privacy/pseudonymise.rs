@@ -16,12 +16,12 @@ use arrow::record_batch::RecordBatch;
 use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
-use crate::error::{Error, Result};
-use crate::privacy::keys::Pseudonymiser;
 use crate::config::period::{Period, age_on};
 use crate::config::schema::{ColumnType, Method, TableSchema, Treatment, ethnic_group};
-use crate::privacy::scrub::Scrubber;
+use crate::error::{Error, Result};
 use crate::ingest::validate::{ValidRow, Value};
+use crate::privacy::keys::Pseudonymiser;
+use crate::privacy::scrub::Scrubber;
 
 /// A record batch that holds only pseudonymised, generalised or scrubbed data.
 #[derive(Debug, Clone)]

@@ -198,7 +198,11 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<A
     let mut unchanged = unchanged_returns(b, prior, rets)?;
     if let Some(prior) = prior.filter(|_| unchanged.len() == rets.len()) {
         let entries = carry_over(b, code, &unchanged)?;
-        return Ok(AuthorityEntry { authority_code: code.to_string(), names_digest: prior.names_digest.clone(), returns: entries });
+        return Ok(AuthorityEntry {
+            authority_code: code.to_string(),
+            names_digest: prior.names_digest.clone(),
+            returns: entries,
+        });
     }
     // Something changed: the scrubber needs every name of the authority. If the names are
     // not what they were, every return is scrubbed again with the new list.
@@ -361,8 +365,11 @@ fn write_manifest(
         metric_rows,
     };
     let path = b.staging.join("MANIFEST.json");
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|source| Error::Json { action: "cannot write", path: path.clone(), source })?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json {
+        action: "cannot write",
+        path: path.clone(),
+        source,
+    })?;
     let mut f = File::create(&path).map_err(Error::io("cannot write", &path))?;
     f.write_all(&json).and_then(|()| f.sync_all()).map_err(Error::io("cannot write", &path))?;
     Ok(manifest)

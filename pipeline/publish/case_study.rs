@@ -29,10 +29,10 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::engine::metrics;
 use crate::config::period::Period;
 use crate::config::schema::Schemas;
+use crate::engine::metrics;
+use crate::error::{Error, Result};
 use crate::publish::parquet::write_derived;
 
 /// What to export.
@@ -530,8 +530,11 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         rows_written,
     };
     let path = options.out.join("disclosure-report.json");
-    let json = serde_json::to_vec_pretty(&report)
-        .map_err(|source| Error::Json { action: "cannot write", path: path.clone(), source })?;
+    let json = serde_json::to_vec_pretty(&report).map_err(|source| Error::Json {
+        action: "cannot write",
+        path: path.clone(),
+        source,
+    })?;
     std::fs::write(&path, json).map_err(Error::io("cannot write", &path))?;
     let path = options.out.join("README.md");
     std::fs::write(&path, readme(options, &report)).map_err(Error::io("cannot write", &path))?;

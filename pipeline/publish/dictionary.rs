@@ -11,11 +11,11 @@ use std::fmt::Write as _;
 
 use arrow::datatypes::DataType;
 
-use crate::ingest::normalise::normalise;
-use crate::privacy::keys::{Pseudonymiser, example_key};
 use crate::config::queries::catalogue;
 use crate::config::schema::{IdKind, Schemas, TableSchema};
 use crate::error::Result;
+use crate::ingest::normalise::normalise;
+use crate::privacy::keys::{Pseudonymiser, example_key};
 
 /// Example identifier of the worked pseudonym example, with the messy spacing a return might have.
 pub const EXAMPLE_VALUE: &str = "  ab   12\tc ";

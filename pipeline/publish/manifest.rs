@@ -175,9 +175,11 @@ pub struct WarehouseManifest {
 pub fn read_manifest(warehouse: &Path) -> Result<Option<WarehouseManifest>> {
     let path = warehouse.join("MANIFEST.json");
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| Error::Json { action: "is not a warehouse manifest:", path, source }),
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| Error::Json {
+            action: "is not a warehouse manifest:",
+            path,
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Io { action: "cannot read", path, source: e }),
     }

@@ -370,7 +370,11 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
             .flat_map(|r| r.ignored_files.iter().map(move |f| format!("{}/{}: {f}", r.authority_code, r.period)))
             .collect(),
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json { action: "cannot write", path: path.clone(), source })?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json {
+        action: "cannot write",
+        path: path.clone(),
+        source,
+    })?;
     let mut temp = tempfile::NamedTempFile::new_in(out).map_err(Error::io("cannot write", out))?;
     std::io::Write::write_all(&mut temp, &json).map_err(Error::io("cannot write", &path))?;
     temp.persist(&path).map_err(|e| Error::io("cannot write", &path)(e.error))?;

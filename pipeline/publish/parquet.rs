@@ -18,8 +18,8 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
-use crate::error::{Error, Result};
 use crate::config::period::Period;
+use crate::error::{Error, Result};
 use crate::privacy::pseudonymise::SafeBatch;
 
 /// Rows per Parquet row group: bounds the writer's memory.

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::engine::metrics::MetricRow;
 use crate::config::queries::{Metric, Section, catalogue};
+use crate::engine::metrics::MetricRow;
 use crate::error::Result;
 use crate::publish::manifest::AuthorityEntry;
 
@@ -165,8 +165,9 @@ fn line_chart(title: &str, periods: &[String], series: &[(String, Vec<Option<f64
 /// Renders the report from published rows and the manifest's authorities.
 pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> Result<String> {
     let catalogue = catalogue()?;
-    let section =
-        |s: Section| -> Vec<(&str, &str)> { catalogue.iter().filter(|m| m.section == s).map(|m: &Metric| (m.id.as_str(), m.label.as_str())).collect() };
+    let section = |s: Section| -> Vec<(&str, &str)> {
+        catalogue.iter().filter(|m| m.section == s).map(|m: &Metric| (m.id.as_str(), m.label.as_str())).collect()
+    };
     let find = |metric: &str, code: &str, period: &str, breakdown: &str| {
         rows.iter()
             .find(|r| r.metric == metric && r.authority_code == code && r.period == period && r.breakdown == breakdown)

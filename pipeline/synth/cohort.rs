@@ -115,7 +115,12 @@ pub(super) fn date_between(rng: &mut ChaCha8Rng, from: NaiveDate, to: NaiveDate)
 }
 
 impl Cohort {
-    pub(super) fn generate(rng: &mut ChaCha8Rng, authority: &Authority, a_index: usize, options: &SynthOptions) -> Cohort {
+    pub(super) fn generate(
+        rng: &mut ChaCha8Rng,
+        authority: &Authority,
+        a_index: usize,
+        options: &SynthOptions,
+    ) -> Cohort {
         let first_period = options.periods[0];
         let last_period = options.periods[options.periods.len() - 1];
         let (range_start, range_end) = (first_period.start(), last_period.end());
@@ -644,7 +649,12 @@ impl Cohort {
     }
 }
 
-pub(super) fn pick_some(rng: &mut ChaCha8Rng, items: &[(&'static str, u32)], min: usize, max: usize) -> Vec<&'static str> {
+pub(super) fn pick_some(
+    rng: &mut ChaCha8Rng,
+    items: &[(&'static str, u32)],
+    min: usize,
+    max: usize,
+) -> Vec<&'static str> {
     let n = rng.random_range(min..=max);
     let mut out: Vec<&'static str> = Vec::new();
     for _ in 0..n * 3 {

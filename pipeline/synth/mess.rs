@@ -50,7 +50,12 @@ pub(super) fn style_for(options: &SynthOptions, authority_index: usize, return_i
     Style { format, encoding, date_style, header_style, is_messy: true }
 }
 
-pub(super) fn plant_bad_rows(tables: &mut [Table], cohort: &Cohort, rng: &mut ChaCha8Rng, period: Period) -> Vec<PlantedRow> {
+pub(super) fn plant_bad_rows(
+    tables: &mut [Table],
+    cohort: &Cohort,
+    rng: &mut ChaCha8Rng,
+    period: Period,
+) -> Vec<PlantedRow> {
     let mut planted = Vec::new();
     let known: Vec<String> = tables[0]
         .rows

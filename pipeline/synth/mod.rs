@@ -25,14 +25,14 @@ use serde::Serialize;
 
 use cohort::*;
 use mess::*;
-pub use notes::{Note, sample_notes};
 use notes::*;
+pub use notes::{Note, sample_notes};
 use writers::*;
 
-use crate::error::{Error, Result};
 use crate::config::period::Period;
 use crate::config::reference::{self, Authority};
 use crate::config::schema::{Schemas, TableSchema};
+use crate::error::{Error, Result};
 
 /// File format of a synthetic return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -197,8 +197,11 @@ pub fn synthesise(options: &SynthOptions, schemas: &Schemas) -> Result<SynthRepo
         }
     }
     let path = options.out.join(MANIFEST_FILE);
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|source| Error::Json { action: "cannot write", path: path.clone(), source })?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json {
+        action: "cannot write",
+        path: path.clone(),
+        source,
+    })?;
     std::fs::write(&path, json).map_err(Error::io("cannot write", &path))?;
     Ok(report)
 }
@@ -222,5 +225,9 @@ fn choose_authorities(all: &[Authority], n: usize, seed: u64) -> Result<Vec<Auth
 pub fn read_manifest(dir: &Path) -> Result<SynthManifest> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Json { action: "is not a synthetic-returns manifest:", path, source })
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        action: "is not a synthetic-returns manifest:",
+        path,
+        source,
+    })
 }

@@ -48,7 +48,8 @@ pub(super) const PLACES: &[&str] = &[
     "a flat above the bookmakers",
     "the station forecourt",
 ];
-pub(super) const SCHOOL_WORDS: &[&str] = &["Academy", "High School", "School", "College", "Free School", "Pupil Referral Unit"];
+pub(super) const SCHOOL_WORDS: &[&str] =
+    &["Academy", "High School", "School", "College", "Free School", "Pupil Referral Unit"];
 pub(super) const AREAS: &[&str] =
     &["HA", "TW", "SE", "N", "E", "B", "M", "LS", "BS", "NE", "L", "S", "CV", "NG", "SL", "RG", "LU"];
 
@@ -182,6 +183,12 @@ pub(super) fn make_note(
     let separator =
         if is_messy && rng.random_bool(0.4) { if rng.random_bool(0.5) { "\n" } else { "\r\n" } } else { " " };
     note.text = parts.join(separator);
+    // A name is listed only when the note holds it (a subject's surname, say, may appear in no
+    // sentence): a listed name that is not there would count as removed and flatter the recall.
+    let lower = note.text.to_lowercase();
+    let is_in_text = |name: &String| lower.contains(&name.to_lowercase());
+    note.names_in_return.retain(is_in_text);
+    note.names_outside.retain(is_in_text);
     note
 }
 
@@ -232,7 +239,11 @@ mod tests {
         assert_eq!((people.len(), notes.len()), (20, 60));
         for note in &notes {
             for name in note.names_in_return.iter().chain(&note.names_outside) {
-                assert!(note.text.to_lowercase().contains(&name.to_lowercase()), "{name} is listed but not in: {}", note.text);
+                assert!(
+                    note.text.to_lowercase().contains(&name.to_lowercase()),
+                    "{name} is listed but not in: {}",
+                    note.text
+                );
             }
         }
         assert!(notes.iter().any(|n| !n.names_in_return.is_empty()));

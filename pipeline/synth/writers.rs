@@ -29,7 +29,12 @@ pub(super) fn excel_serial(date: NaiveDate) -> f64 {
     (date - epoch).num_days() as f64
 }
 
-pub(super) fn render_table(table: &Table, schemas: &Schemas, style: Style, rng: &mut ChaCha8Rng) -> Result<RenderedTable> {
+pub(super) fn render_table(
+    table: &Table,
+    schemas: &Schemas,
+    style: Style,
+    rng: &mut ChaCha8Rng,
+) -> Result<RenderedTable> {
     let schema =
         schemas.table(table.name).ok_or_else(|| Error::Usage(format!("no schema for table {}", table.name)))?;
     let mut order: Vec<usize> = (0..table.columns.len()).collect();
@@ -72,7 +77,13 @@ pub(super) fn header_for(schema: &TableSchema, column: &str, style: &str, rng: &
     }
 }
 
-pub(super) fn render_cell(cell: &Cell, schema: &TableSchema, column: &str, style: Style, rng: &mut ChaCha8Rng) -> RenderedCell {
+pub(super) fn render_cell(
+    cell: &Cell,
+    schema: &TableSchema,
+    column: &str,
+    style: Style,
+    rng: &mut ChaCha8Rng,
+) -> RenderedCell {
     let alias_of = |code: &str, rng: &mut ChaCha8Rng| -> String {
         if !style.is_messy || !rng.random_bool(0.3) {
             return code.to_string();

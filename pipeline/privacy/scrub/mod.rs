@@ -30,13 +30,11 @@ mod tokens;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-
-
 pub use gazetteer::{Gazetteer, gazetteer};
+use patterns::{LABELS, has_number_or_at, patterns};
 pub use tokens::fold;
 use tokens::{Word, WordMap, fold_into, name_words, possessive_suffix, word_spans, word_spans_in_chunks, words};
 use unicode_normalization::UnicodeNormalization;
-use patterns::{LABELS, has_number_or_at, patterns};
 
 /// What a name in the return stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]

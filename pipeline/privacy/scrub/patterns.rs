@@ -11,7 +11,8 @@ use regex::Regex;
 
 /// The words inside this scrubber's own placeholders (`[NAME]`, `[PERSON:1a2b3c4d]`, `[DATE]`…),
 /// which a second pass leaves alone. Anything else in brackets is scrubbed like any word.
-pub(super) const LABELS: &[&str] = &["NAME", "PERSON", "SCHOOL", "EMAIL", "ADDRESS", "POSTCODE", "PHONE", "NHS", "UPN", "DATE"];
+pub(super) const LABELS: &[&str] =
+    &["NAME", "PERSON", "SCHOOL", "EMAIL", "ADDRESS", "POSTCODE", "PHONE", "NHS", "UPN", "DATE"];
 
 /// The typed patterns in the order they run.
 pub(super) struct Patterns {
