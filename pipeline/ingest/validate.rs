@@ -20,7 +20,8 @@ use crate::ingest::normalise::normalise;
 use crate::ingest::read::{RawCell, RawRow};
 
 /// A validated value, still raw (identifiers and free text are not yet pseudonymised).
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` shows codes, flags and counts, which are not identifying, and hides the rest.
+#[derive(Clone, PartialEq)]
 pub enum Value {
     /// No value.
     Null,
@@ -40,7 +41,22 @@ pub enum Value {
     Ids(Vec<String>),
 }
 
-/// A row that passed every rule.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Text(t) => write!(f, "Text(<{} chars hidden>)", t.chars().count()),
+            Value::Date(_) => f.write_str("Date(<hidden>)"),
+            Value::Code(code) => write!(f, "Code({code})"),
+            Value::Codes(codes) => write!(f, "Codes({codes:?})"),
+            Value::Flag(flag) => write!(f, "Flag({flag})"),
+            Value::Count(n) => write!(f, "Count({n})"),
+            Value::Ids(ids) => write!(f, "Ids(<{} hidden>)", ids.len()),
+        }
+    }
+}
+
+/// A row that passed every rule. Its `Debug` hides raw values (see [`Value`]).
 #[derive(Debug, Clone)]
 pub struct ValidRow {
     /// Spreadsheet row number.
@@ -131,9 +147,20 @@ pub struct Rejection {
 }
 
 /// Ids accepted so far in a return, for references between its tables.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ReturnIndex {
     ids: HashMap<(String, String), HashSet<String>>,
+}
+
+impl std::fmt::Debug for ReturnIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The ids of a return are raw identifiers: only how many each column holds is shown.
+        let mut map = f.debug_map();
+        for ((table, column), ids) in &self.ids {
+            map.entry(&format_args!("{table}.{column}"), &ids.len());
+        }
+        map.finish()
+    }
 }
 
 impl ReturnIndex {
@@ -434,6 +461,26 @@ fn parse_count(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stray `?row` in a log line must not print a child's id, name or date of birth.
+    #[test]
+    fn debug_of_validated_values_hides_them() {
+        let row = ValidRow {
+            row: 3,
+            values: vec![
+                Value::Text("C00123 Amara Okonkwo".into()),
+                Value::Date(d(2010, 3, 4)),
+                Value::Ids(vec!["C00999".into()]),
+                Value::Code("CCE".into()),
+                Value::Flag(true),
+            ],
+        };
+        let shown = format!("{row:?}");
+        for secret in ["C00123", "Amara", "2010", "C00999"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("CCE") && shown.contains("true"), "codes and flags still help debugging: {shown}");
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
