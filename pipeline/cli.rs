@@ -106,6 +106,10 @@ pub struct BuildArgs {
     /// Disclosure policy file (default: the built-in policy/disclosure.toml).
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// A file of words free text may keep besides the built-in word lists (local places,
+    /// services), one or more per line. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vocabulary: Vec<PathBuf>,
 }
 
 /// Output format of `rni query`.
@@ -152,6 +156,15 @@ pub struct PrepareArgs {
     /// Project key file (made by `rni keygen`); if absent, the file named by RNI_KEY_FILE.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// Other returns of the same authority (earlier quarters, say) whose young people's names
+    /// the scrubber must also find in notes; they are read for names only. Quarters beside
+    /// the returns given are always read for names.
+    #[arg(long, value_name = "DIR")]
+    pub names_from: Vec<PathBuf>,
+    /// A file of words free text may keep besides the built-in word lists (local places,
+    /// services), one or more per line. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vocabulary: Vec<PathBuf>,
 }
 
 /// `rni demo`.

@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 fn scrubber() -> &'static rni::privacy::scrub::Scrubber {
     static S: OnceLock<rni::privacy::scrub::Scrubber> = OnceLock::new();
     S.get_or_init(|| {
-        rni::privacy::scrub::Scrubber::new(&[("[PERSON:aaaa1111]".into(), "Orlaith".into(), "Quennell".into())])
+        let lexicon = rni::privacy::scrub::Lexicon::builtin().expect("built-in word lists");
+        let people = [("[PERSON:aaaa1111]".into(), "Orlaith".into(), "Quennell".into())];
+        rni::privacy::scrub::Scrubber::with_lexicon(&people, lexicon)
             .with_ids(&[("[PERSON:aaaa1111]".into(), "HX1001".into())])
             .with_schools(&["Brook Academy".into()])
     })

@@ -51,6 +51,9 @@ fn cell_text(cell: &RawCell) -> Option<String> {
 const WATCHED: &[&str] = &[
     "first_name",
     "last_name",
+    "full_name",
+    "known_as",
+    "parent_names",
     "date_of_birth",
     "postcode",
     "upn",
@@ -77,15 +80,23 @@ fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
         if wanted.is_empty() {
             continue;
         }
-        let Ok(reader) = TableReader::open(source, schema) else { continue };
-        let mut reader = reader.only_columns(&wanted);
+        let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { continue };
         while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
             for row in batch {
                 for (spec, cell) in schema.columns.iter().zip(&row.cells) {
                     match spec.name.as_str() {
-                        "first_name" | "last_name" => {
+                        "first_name" | "last_name" | "full_name" | "known_as" | "parent_names" => {
                             if let Some(t) = cell_text(cell) {
-                                ids.names.extend(name_parts(&t).map(folded).filter(|w| w.chars().count() >= 2));
+                                // A list of names ("Smokey; T") is split at its `;` first.
+                                for part in t.split(';').flat_map(name_parts) {
+                                    // "O'Driscoll" is looked for whole and as "Driscoll".
+                                    let pieces = std::iter::once(part).chain(part.split(['\'', '’']));
+                                    ids.names.extend(
+                                        pieces.map(folded).filter(|w| {
+                                            w.chars().count() >= 2 && !w.bytes().all(|b| b.is_ascii_digit())
+                                        }),
+                                    );
+                                }
                             }
                         }
                         "date_of_birth" => {

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 
 use crate::audit::Finding;
 use crate::audit::identifiers::Identifiers;
-use crate::audit::text::{alphanumeric_runs, fold_word, placeholders, words};
+use crate::audit::text::{alphanumeric_runs, fold_word, is_ordinary_word, placeholders, words};
 use crate::config::schema::{Schemas, Treatment};
 use crate::error::{Error, Result};
 
@@ -213,6 +213,7 @@ impl Scanner<'_> {
             let has_name = words(&without_placeholders).any(|w| {
                 fold_word(w, &mut key);
                 ids.names.contains(key.as_str())
+                    && (!is_ordinary_word(&key) || w.chars().next().is_some_and(char::is_uppercase))
             });
             if has_name && let Some(a) = g.authorities.iter().position(|c| *c == owner) {
                 hits.insert((a, "name"));

@@ -34,6 +34,28 @@ pub fn fold_word(word: &str, out: &mut String) {
     }
 }
 
+/// Ordinary words (the English word list and the domain vocabulary the scrubber keeps), folded:
+/// a young person's name that is one of these ("Will", "White") is looked for only where it
+/// is written as a name, capitalised. Read from the same data files as the scrubber, with the
+/// audit's own parsing and folding.
+pub fn is_ordinary_word(key: &str) -> bool {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            let lists =
+                [include_str!("../../reference/words/english.txt"), include_str!("../../reference/words/domain.txt")];
+            lists
+                .iter()
+                .flat_map(|list| list.lines())
+                .filter(|line| !line.trim_start().starts_with('#'))
+                .flat_map(str::split_whitespace)
+                .map(folded)
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .contains(key)
+}
+
 /// [`fold_word`] into a new string.
 pub fn folded(word: &str) -> String {
     let mut out = String::new();
@@ -51,9 +73,9 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).filter(|w| !w.is_empty())
 }
 
-/// The parts of a name cell: split at white space and hyphens.
+/// The parts of a name cell: split at white space, hyphens and the separators of a list of names.
 pub fn name_parts(name: &str) -> impl Iterator<Item = &str> {
-    name.split(|c: char| c.is_whitespace() || c == '-').filter(|w| !w.is_empty())
+    name.split(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '/' | '(' | ')')).filter(|w| !w.is_empty())
 }
 
 /// Byte spans of the maximal runs of letters and digits of a text.
@@ -92,7 +114,7 @@ pub fn contains_token(haystack: &str, needle: &str) -> bool {
 pub fn placeholders() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"\[[A-Z]+(?::[0-9a-f]{1,32})?\]").unwrap_or_else(|_| unreachable!("a valid pattern"))
+        regex::Regex::new(r"\[[A-Z_]+(?::[0-9a-f]{1,32})?\]").unwrap_or_else(|_| unreachable!("a valid pattern"))
     })
 }
 

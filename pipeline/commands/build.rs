@@ -7,6 +7,7 @@ use crate::config::policy::Policy;
 use crate::config::schema::Schemas;
 use crate::error::{ExitStatus, Result};
 use crate::privacy::keys::{ProjectKey, Pseudonymiser};
+use crate::privacy::scrub::Lexicon;
 use crate::publish::build::{BuildOptions, BuildReport, build};
 use crate::publish::manifest::ReturnEntry;
 
@@ -20,6 +21,7 @@ pub fn run(args: &BuildArgs) -> Result<ExitStatus> {
         out: args.out.clone(),
         policy: Policy::load(args.policy.as_deref())?,
         is_strict: args.strict,
+        lexicon: Lexicon::with_vocabularies(&args.vocabulary)?,
     };
     let report = build(&options, &pseudonymiser, &Schemas::builtin()?)?;
     log_summary(&report, &args.out);

@@ -8,6 +8,7 @@ use crate::config::schema::Schemas;
 use crate::engine::metrics::MetricRow;
 use crate::error::{Error, ExitStatus, Result};
 use crate::privacy::keys::{ProjectKey, Pseudonymiser};
+use crate::privacy::scrub::Lexicon;
 use crate::publish::build::{BuildOptions, build};
 use crate::publish::case_study::{CaseStudyOptions, export};
 use crate::publish::manifest::{AuthorityEntry, read_manifest};
@@ -67,7 +68,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
     drop(key);
     let policy = Policy::load(None)?;
     let k = policy.k_anonymity;
-    let options = BuildOptions { returns: returns.clone(), out: warehouse_dir.clone(), policy, is_strict: false };
+    let options = BuildOptions {
+        returns: returns.clone(),
+        out: warehouse_dir.clone(),
+        policy,
+        is_strict: false,
+        lexicon: Lexicon::builtin()?,
+    };
     let built = build(&options, &pseudonymiser, &schemas)?;
     super::build::log_summary(&built, &warehouse_dir);
     out(&headline_table(&built.published)?);

@@ -158,3 +158,20 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         unreadable,
     })
 }
+
+/// The returns of the same authorities found beside the given ones (the other quarters in
+/// each return's authority folder), for the names pass: a quarter prepared on its own still
+/// knows the names of the quarters before it.
+pub fn with_sibling_quarters(returns: &[ReturnDir], schemas: &Schemas) -> Result<Vec<ReturnDir>> {
+    let mut folders: Vec<PathBuf> = returns.iter().filter_map(|r| r.dir.parent().map(Path::to_path_buf)).collect();
+    folders.sort();
+    folders.dedup();
+    let mut out = Vec::new();
+    for folder in folders {
+        let is_authority = folder.file_name().is_some_and(|n| is_authority_code(&n.to_string_lossy()));
+        if is_authority && let Ok(found) = discover_returns(&folder, schemas) {
+            out.extend(found);
+        }
+    }
+    Ok(out)
+}

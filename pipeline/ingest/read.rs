@@ -181,12 +181,23 @@ impl TableReader {
     /// Opens a table and matches its header row against the schema.
     pub fn open(source: &TableSource, schema: &TableSchema) -> Result<TableReader> {
         match &source.sheet {
-            None => TableReader::open_csv(&source.path, schema),
-            Some(sheet) => TableReader::open_sheet(&source.path, sheet, schema),
+            None => TableReader::open_csv(&source.path, schema, true),
+            Some(sheet) => TableReader::open_sheet(&source.path, sheet, schema, true),
         }
     }
 
-    fn open_csv(path: &Path, schema: &TableSchema) -> Result<TableReader> {
+    /// Opens a table to read only these schema columns (the others come back empty), even
+    /// when it lacks a column that validation requires: the names pass reads the names of a
+    /// table that cannot be validated, because its notes elsewhere must lose them too.
+    pub fn open_columns(source: &TableSource, schema: &TableSchema, columns: &[usize]) -> Result<TableReader> {
+        let reader = match &source.sheet {
+            None => TableReader::open_csv(&source.path, schema, false)?,
+            Some(sheet) => TableReader::open_sheet(&source.path, sheet, schema, false)?,
+        };
+        Ok(reader.only_columns(columns))
+    }
+
+    fn open_csv(path: &Path, schema: &TableSchema, is_checked: bool) -> Result<TableReader> {
         let encoding = detect_encoding(path)?;
         let file = File::open(path).map_err(Error::io("cannot read", path))?;
         let decoder = DecodeReaderBytesBuilder::new()
@@ -200,7 +211,7 @@ impl TableReader {
         let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(decoder);
         let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
         let header_texts: Vec<String> = headers.iter().map(str::to_string).collect();
-        let (map, header_notes) = map_headers(path, &header_texts, schema)?;
+        let (map, header_notes) = map_headers(path, &header_texts, schema, is_checked)?;
         Ok(TableReader {
             inner: Inner::Csv(Box::new(reader), csv::StringRecord::new()),
             map,
@@ -213,7 +224,7 @@ impl TableReader {
         })
     }
 
-    fn open_sheet(path: &Path, sheet: &str, schema: &TableSchema) -> Result<TableReader> {
+    fn open_sheet(path: &Path, sheet: &str, schema: &TableSchema, is_checked: bool) -> Result<TableReader> {
         use calamine::Reader;
         let mut book = calamine::open_workbook_auto(path).map_err(|e| Error::Input {
             path: path.to_path_buf(),
@@ -225,7 +236,7 @@ impl TableReader {
         })?;
         let header_texts: Vec<String> =
             range.rows().next().map(|r| r.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
-        let (map, header_notes) = map_headers(path, &header_texts, schema)?;
+        let (map, header_notes) = map_headers(path, &header_texts, schema, is_checked)?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         Ok(TableReader {
             inner: Inner::Sheet(range, 1),
@@ -241,7 +252,7 @@ impl TableReader {
 
     /// Reads only these schema columns (the others come back empty): cheaper when a
     /// pass needs a few columns of a wide table.
-    pub fn only_columns(mut self, columns: &[usize]) -> TableReader {
+    fn only_columns(mut self, columns: &[usize]) -> TableReader {
         for target in &mut self.map {
             if target.is_some_and(|c| !columns.contains(&c)) {
                 *target = None;
@@ -337,7 +348,12 @@ fn cell_from_data(data: &calamine::Data) -> RawCell {
 /// Maps header texts to schema columns. Unknown and repeated columns are
 /// noted by position; a header that matches nothing, or lacks a required
 /// column, stops the table.
-fn map_headers(path: &Path, headers: &[String], schema: &TableSchema) -> Result<(Vec<Option<usize>>, Vec<String>)> {
+fn map_headers(
+    path: &Path,
+    headers: &[String],
+    schema: &TableSchema,
+    is_checked: bool,
+) -> Result<(Vec<Option<usize>>, Vec<String>)> {
     let mut map = Vec::with_capacity(headers.len());
     let mut notes = Vec::new();
     let mut seen = vec![false; schema.columns.len()];
@@ -381,7 +397,7 @@ fn map_headers(path: &Path, headers: &[String], schema: &TableSchema) -> Result<
             format!("`{}` (or {})", c.name, names[1..].join(", "))
         })
         .collect();
-    if !missing.is_empty() {
+    if is_checked && !missing.is_empty() {
         return Err(Error::Input {
             path: path.to_path_buf(),
             message: format!("table {}: required column missing: {}", schema.name, missing.join("; ")),

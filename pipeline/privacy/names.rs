@@ -9,23 +9,26 @@
 //! without storing a name.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::config::schema::{IdKind, Schemas};
+use crate::config::schema::{IdKind, Schemas, Treatment};
 use crate::ingest::discover::ReturnDir;
 use crate::ingest::normalise::normalise;
 use crate::ingest::read::{BATCH_ROWS, RawCell, TableReader};
 use crate::privacy::keys::Pseudonymiser;
-use crate::privacy::scrub::{Scrubber, person_token};
+use crate::privacy::scrub::{Lexicon, Scrubber, person_token};
 
 /// What the scrubber of an authority must find: its young people's names and their schools.
 /// Its `Debug` shows only how many of each it holds.
 #[derive(Clone, Default)]
 pub struct KnownNames {
-    /// (token, first name, last name) of every young person.
+    /// (token, first name, last name) of every young person, and one entry per other name
+    /// they go by (full name, known as); parents' and carers' names under the token `[NAME]`.
     pub people: Vec<(String, String, String)>,
     /// Names of the schools they attend.
     pub schools: Vec<String>,
-    /// (token, child id) of every young person.
+    /// (token, id) of every id of the return: a young person's token for a child id, a typed
+    /// token (`[EPISODE]`, `[UPN]`…) for the others.
     pub ids: Vec<(String, String)>,
 }
 
@@ -40,9 +43,9 @@ impl std::fmt::Debug for KnownNames {
 }
 
 impl KnownNames {
-    /// A scrubber that knows these names.
-    pub fn scrubber(&self) -> Scrubber {
-        Scrubber::new(&self.people).with_schools(&self.schools).with_ids(&self.ids)
+    /// A scrubber that knows these names and keeps only the words of `lexicon`.
+    pub fn scrubber(&self, lexicon: &Arc<Lexicon>) -> Scrubber {
+        Scrubber::with_lexicon(&self.people, lexicon.clone()).with_schools(&self.schools).with_ids(&self.ids)
     }
 
     /// A keyed digest of the names, so a manifest can tell whether they changed.
@@ -58,20 +61,40 @@ impl KnownNames {
     }
 }
 
+/// The columns of `young_people` that hold a name: (column, how to read it).
+const NAME_COLUMNS: &[(&str, NameColumn)] = &[
+    ("first_name", NameColumn::First),
+    ("last_name", NameColumn::Last),
+    ("full_name", NameColumn::Full),
+    ("known_as", NameColumn::Other),
+    ("parent_names", NameColumn::Parents),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum NameColumn {
+    First,
+    Last,
+    /// "Jakub Kowalczyk": every word a name of the person.
+    Full,
+    /// A nickname or alias of the person; several may be separated by `;` or `,`.
+    Other,
+    /// Parents' or carers' names: names, but not the young person's.
+    Parents,
+}
+
 /// Names of every young person in the return, with their tokens, and their schools.
-/// Rows that fail validation still count: their names must not leak either.
+/// Rows that fail validation still count: their names must not leak either. The table is
+/// read even when it lacks a column that validation requires.
 fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonymiser, out: &mut KnownNames) {
     let Some(schema) = schemas.table("young_people") else { return };
     let Some(source) = ret.tables.get(&schema.name) else { return };
     let col = |name: &str| schema.column_index(name);
-    let (Some(id_col), Some(first_col), Some(last_col)) = (col("child_id"), col("first_name"), col("last_name")) else {
-        return;
-    };
+    let id_col = col("child_id");
     let school_col = col("school_name");
-    let wanted: Vec<usize> =
-        [Some(id_col), Some(first_col), Some(last_col), school_col].into_iter().flatten().collect();
-    let Ok(reader) = TableReader::open(source, schema) else { return };
-    let mut reader = reader.only_columns(&wanted);
+    let name_cols: Vec<(usize, NameColumn)> =
+        NAME_COLUMNS.iter().filter_map(|(name, kind)| col(name).map(|i| (i, *kind))).collect();
+    let wanted: Vec<usize> = name_cols.iter().map(|(i, _)| *i).chain(id_col).chain(school_col).collect();
+    let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
         RawCell::Number(n) => n.to_string(),
@@ -79,7 +102,7 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
     };
     while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
         for row in batch {
-            let id = text(&row.cells[id_col]);
+            let id = id_col.map(|c| text(&row.cells[c])).unwrap_or_default();
             let token = if id.is_empty() {
                 "[PERSON]".to_string()
             } else {
@@ -88,12 +111,67 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             if !id.is_empty() {
                 out.ids.push((token.clone(), id.clone()));
             }
-            let (first, last) = (text(&row.cells[first_col]), text(&row.cells[last_col]));
+            let cell = |kind: NameColumn| {
+                name_cols.iter().find(|(_, k)| *k == kind).map(|(i, _)| text(&row.cells[*i])).unwrap_or_default()
+            };
+            let (first, last) = (cell(NameColumn::First), cell(NameColumn::Last));
             if !first.is_empty() || !last.is_empty() {
-                out.people.push((token, first, last));
+                out.people.push((token.clone(), first, last));
+            }
+            let full = cell(NameColumn::Full);
+            if let Some((given, family)) = full.trim().rsplit_once(char::is_whitespace) {
+                out.people.push((token.clone(), given.trim().to_string(), family.trim().to_string()));
+            } else if !full.is_empty() {
+                out.people.push((token.clone(), full, String::new()));
+            }
+            for alias in cell(NameColumn::Other).split([';', ',', '/']).map(str::trim).filter(|a| !a.is_empty()) {
+                out.people.push((token.clone(), alias.to_string(), String::new()));
+            }
+            let parents = cell(NameColumn::Parents);
+            for parent in parents.split([';', ',', '/', '&']).map(str::trim).filter(|p| !p.is_empty()) {
+                out.people.push(("[NAME]".to_string(), parent.to_string(), String::new()));
             }
             if let Some(school) = school_col.map(|c| text(&row.cells[c])).filter(|s| !s.is_empty()) {
                 out.schools.push(school);
+            }
+        }
+    }
+}
+
+/// The return's other ids (episode, context, meeting and activity ids, UPNs), each with the
+/// typed token it becomes in free text. Child ids come with the young people's names.
+fn other_ids_in_return(ret: &ReturnDir, schemas: &Schemas, out: &mut KnownNames) {
+    for schema in &schemas.tables {
+        let Some(source) = ret.tables.get(&schema.name) else { continue };
+        let id_cols: Vec<(usize, String)> = schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match &c.treatment {
+                Treatment::Pseudonymise { kind, .. } if !matches!(kind, IdKind::Person | IdKind::School) => {
+                    Some((i, format!("[{}]", kind.name().to_uppercase())))
+                }
+                _ if c.name == "upn" => Some((i, "[UPN]".to_string())),
+                _ => None,
+            })
+            .collect();
+        if id_cols.is_empty() {
+            continue;
+        }
+        let wanted: Vec<usize> = id_cols.iter().map(|(i, _)| *i).collect();
+        let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { continue };
+        while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
+            for row in batch {
+                for (i, token) in &id_cols {
+                    let id = match &row.cells[*i] {
+                        RawCell::Text(t) => t.trim().to_string(),
+                        RawCell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+                        _ => continue,
+                    };
+                    if !id.is_empty() {
+                        out.ids.push((token.clone(), id));
+                    }
+                }
             }
         }
     }
@@ -107,7 +185,9 @@ pub fn names_by_authority<'r>(
 ) -> BTreeMap<String, KnownNames> {
     let mut names: BTreeMap<String, KnownNames> = BTreeMap::new();
     for ret in returns {
-        names_in_return(ret, schemas, pseudonymiser, names.entry(ret.authority_code.clone()).or_default());
+        let known = names.entry(ret.authority_code.clone()).or_default();
+        names_in_return(ret, schemas, pseudonymiser, known);
+        other_ids_in_return(ret, schemas, known);
     }
     for known in names.values_mut() {
         known.people.sort();

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -29,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::ingest::discover::{ReturnDir, discover_returns};
 use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
+use crate::privacy::scrub::Lexicon;
 use crate::publish::manifest::{
     AuthorityEntry, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file,
 };
@@ -46,6 +48,8 @@ pub struct BuildOptions {
     pub policy: Policy,
     /// Fail (publish nothing) when any row is rejected.
     pub is_strict: bool,
+    /// The words free text may keep.
+    pub lexicon: Arc<Lexicon>,
 }
 
 /// What a build did, for the summary.
@@ -211,7 +215,7 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<A
     if prior.is_none_or(|a| a.names_digest != digest) {
         unchanged.clear();
     }
-    let scrubber = known.scrubber();
+    let scrubber = known.scrubber(&b.options.lexicon);
     drop(known);
     let mut entries = carry_over(b, code, &unchanged)?;
     let to_prepare: Vec<&ReturnDir> =

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -26,7 +27,7 @@ use crate::ingest::validate::{Rejection, ReturnIndex, TableValidator};
 use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
 use crate::privacy::pseudonymise::TablePseudonymiser;
-use crate::privacy::scrub::Scrubber;
+use crate::privacy::scrub::{Lexicon, Scrubber};
 use crate::publish::manifest::{InputReport, OutputReport, PackageManifest, sha256_file};
 use crate::publish::parquet::PartitionWriter;
 
@@ -41,6 +42,11 @@ pub enum Mode<'a> {
         pseudonymiser: &'a Pseudonymiser,
         /// Package folder.
         out: &'a Path,
+        /// The words free text may keep.
+        lexicon: &'a Arc<Lexicon>,
+        /// More returns whose young people's names the scrubbers learn (other quarters of the
+        /// same authorities); they are not prepared.
+        names_from: &'a [ReturnDir],
     },
 }
 
@@ -271,6 +277,12 @@ pub fn authority_codes(returns: &[ReturnDir]) -> Vec<String> {
     returns.iter().map(|r| r.authority_code.clone()).collect::<BTreeSet<_>>().into_iter().collect()
 }
 
+/// Each return once, by folder, in the order given.
+fn unique_returns<'r>(returns: impl Iterator<Item = &'r ReturnDir>) -> Vec<&'r ReturnDir> {
+    let mut seen = BTreeSet::new();
+    returns.filter(|r| seen.insert(r.dir.canonicalize().unwrap_or_else(|_| r.dir.clone()))).collect()
+}
+
 /// Runs every return given (found under `base`) in `mode`, with a progress bar.
 pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunReport> {
     let started = Instant::now();
@@ -282,16 +294,19 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
         .map(|code| {
             let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
             let scrubber = match mode {
-                Mode::Prepare { pseudonymiser, .. } => {
+                Mode::Prepare { pseudonymiser, lexicon, names_from, .. } => {
                     let started = Instant::now();
-                    let known = names_by_authority(mine.iter().copied(), schemas, pseudonymiser).remove(code);
+                    let sources = unique_returns(
+                        mine.iter().copied().chain(names_from.iter().filter(|r| &r.authority_code == code)),
+                    );
+                    let known = names_by_authority(sources, schemas, pseudonymiser).remove(code);
                     tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "names read");
-                    Some(known.unwrap_or_default().scrubber())
+                    Some(known.unwrap_or_default().scrubber(lexicon))
                 }
                 Mode::Validate => None,
             };
             let stage = match (mode, &scrubber) {
-                (Mode::Prepare { pseudonymiser, out }, Some(scrubber)) => {
+                (Mode::Prepare { pseudonymiser, out, .. }, Some(scrubber)) => {
                     Stage::Prepare(Writing { pseudonymiser, out, scrubber })
                 }
                 _ => Stage::Validate,

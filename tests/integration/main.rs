@@ -5,6 +5,7 @@ mod util;
 mod build;
 mod case_study;
 mod cli;
+mod corpus;
 mod hostile;
 mod layout;
 mod metrics;

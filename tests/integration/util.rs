@@ -85,3 +85,26 @@ pub fn read_return_csv(path: &Path, table: &str) -> (Vec<String>, Vec<Vec<String
     let rows = reader.records().map(|r| r.expect("record").iter().map(str::to_string).collect()).collect();
     (headers, rows)
 }
+
+/// The words of a text, folded as the leak audit folds them: every word, and those written
+/// capitalised.
+pub fn folded_words(text: &str) -> (std::collections::HashSet<String>, std::collections::HashSet<String>) {
+    let mut all = std::collections::HashSet::new();
+    let mut capitalised = std::collections::HashSet::new();
+    for w in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).filter(|w| !w.is_empty()) {
+        let key = rni::audit::text::folded(w);
+        if w.chars().next().is_some_and(char::is_uppercase) {
+            capitalised.insert(key.clone());
+        }
+        all.insert(key);
+    }
+    (all, capitalised)
+}
+
+/// Whether a name part (folded) shows in a text's words: anywhere, or, for a name that is also
+/// an ordinary English word ("White", "Will"), where it is written capitalised, as a name.
+pub fn shows_name(key: &str, words: &(std::collections::HashSet<String>, std::collections::HashSet<String>)) -> bool {
+    key.chars().count() >= 2
+        && words.0.contains(key)
+        && (!rni::audit::text::is_ordinary_word(key) || words.1.contains(key))
+}

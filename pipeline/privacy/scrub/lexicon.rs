@@ -1,0 +1,236 @@
+//! The allow-list: the words that free text may keep.
+//!
+//! Scrubbing is by allow-list (the Philter approach): a word survives only
+//! when it is an ordinary English word (the lowercase entries of SCOWL's
+//! British English list, `reference/words/english.txt`), a word of the
+//! project's domain (`reference/words/domain.txt`: services, agencies,
+//! platforms, places, days, months, nationalities, abbreviations), a word of
+//! an authority's name from the reference data, or a word of a vocabulary
+//! file the user adds (`--vocabulary`). Everything else is removed, whatever
+//! name list it is or is not on. A third list,
+//! `reference/words/ordinary-names.txt`, holds the names that are ordinary
+//! words first (Will, May, Hope): capitalised, they are still kept unless the
+//! context makes them a name. An empty or missing list stops the run: the
+//! allow-list fails closed, it never scrubs less.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::config::reference;
+use crate::error::{Error, Result};
+use crate::privacy::scrub::tokens::{WordMap, fold};
+
+/// The English word list (lowercase entries of SCOWL's British English list).
+pub const ENGLISH: &str = include_str!("../../../reference/words/english.txt");
+/// Its common words (SCOWL's smaller list): a capitalised word not on it is read as a name.
+pub const ENGLISH_COMMON: &str = include_str!("../../../reference/words/english-common.txt");
+/// The project's domain vocabulary.
+pub const DOMAIN: &str = include_str!("../../../reference/words/domain.txt");
+/// Names that are ordinary words first.
+pub const ORDINARY_NAMES: &str = include_str!("../../../reference/words/ordinary-names.txt");
+
+/// The words free text may keep.
+pub struct Lexicon {
+    allowed: WordMap<()>,
+    /// Common words: capitalised, they are still ordinary words ("Concerns", "Subsequently").
+    common: WordMap<()>,
+    /// Abbreviations of the domain list (RUI, ED): kept only when written in capitals.
+    abbreviations: WordMap<()>,
+    /// Words of the domain list: ordinary in notes even when a name list holds them (Ford, London).
+    domain: WordMap<()>,
+    ordinary_names: WordMap<()>,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lexicon({} words)", self.allowed.len())
+    }
+}
+
+/// The entries of a word-list text: one or more words per line, `#` starts a comment line.
+fn entries(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|l| !l.trim_start().starts_with('#')).flat_map(str::split_whitespace)
+}
+
+/// Adds every entry of a list (and, for a hyphenated or apostrophe-joined entry, its parts).
+fn add_all(map: &mut WordMap<()>, text: &str) -> usize {
+    let mut added = 0;
+    for entry in entries(text) {
+        let key = fold(entry);
+        if !key.is_empty() {
+            map.insert(&key, ());
+            added += 1;
+        }
+    }
+    added
+}
+
+impl Lexicon {
+    /// The built-in lists and the authorities' names, built once.
+    pub fn builtin() -> Result<Arc<Lexicon>> {
+        static BUILT: OnceLock<std::result::Result<Arc<Lexicon>, String>> = OnceLock::new();
+        BUILT
+            .get_or_init(|| Lexicon::build(&[]).map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|message| Error::Reference { file: "reference/words/".into(), message })
+    }
+
+    /// The built-in lists plus the words of the given vocabulary files. A file that is
+    /// missing, unreadable or holds no word stops the run (the allow-list fails closed).
+    pub fn with_vocabularies(files: &[impl AsRef<Path>]) -> Result<Arc<Lexicon>> {
+        if files.is_empty() {
+            return Lexicon::builtin();
+        }
+        let mut texts = Vec::new();
+        for file in files {
+            let path = file.as_ref();
+            let text = std::fs::read_to_string(path).map_err(Error::io("cannot read the vocabulary file", path))?;
+            if entries(&text).next().is_none() {
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    message: "is an empty vocabulary file: give one word (or several) per line, or leave the \
+                              option out; nothing was scrubbed or written"
+                        .into(),
+                });
+            }
+            texts.push(text);
+        }
+        Lexicon::build(&texts).map(Arc::new)
+    }
+
+    fn build(extra: &[String]) -> Result<Lexicon> {
+        let checked = |file: &str, n: usize| {
+            if n == 0 {
+                Err(Error::Reference {
+                    file: file.into(),
+                    message: "holds no word; the scrubber will not run without its allow-list".into(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let mut allowed = WordMap::default();
+        let mut common = WordMap::default();
+        let mut abbreviations = WordMap::default();
+        allowed.reserve(70_000);
+        common.reserve(45_000);
+        checked("reference/words/english.txt", add_all(&mut allowed, ENGLISH))?;
+        checked("reference/words/english-common.txt", add_all(&mut common, ENGLISH_COMMON))?;
+        // Domain words written in capitals are abbreviations: "RUI" must not keep "Rui".
+        let (short, words): (Vec<&str>, Vec<&str>) =
+            entries(DOMAIN).partition(|e| e.chars().count() >= 2 && !e.chars().any(char::is_lowercase));
+        checked("reference/words/domain.txt", words.len() + short.len())?;
+        for list in [&mut allowed, &mut common] {
+            add_all(list, &words.join("\n"));
+            add_all(list, ORDINARY_NAMES);
+            for authority in reference::authorities()? {
+                add_all(list, &authority.name);
+            }
+            for text in extra {
+                add_all(list, text);
+            }
+        }
+        add_all(&mut abbreviations, &short.join("\n"));
+        let mut domain = WordMap::default();
+        add_all(&mut domain, &words.join("\n"));
+        // Single letters (initials, "a", "I") carry no name.
+        for c in 'a'..='z' {
+            allowed.insert(&c.to_string(), ());
+            common.insert(&c.to_string(), ());
+        }
+        let mut ordinary_names = WordMap::default();
+        checked("reference/words/ordinary-names.txt", add_all(&mut ordinary_names, ORDINARY_NAMES))?;
+        Ok(Lexicon { allowed, common, abbreviations, domain, ordinary_names })
+    }
+
+    /// Whether a word (its folded key, and as written) may stay in free text: an allowed word,
+    /// an abbreviation written in capitals, or an inflected form of an allowed word
+    /// ("balaclavas", "groomed").
+    pub fn allows(&self, key: &str, original: &str) -> bool {
+        if self.allowed.contains_key(key) {
+            return true;
+        }
+        if self.abbreviations.contains_key(key) && !original.chars().any(char::is_lowercase) {
+            return true;
+        }
+        stems(key).any(|stem| self.allowed.contains_key(&stem))
+    }
+
+    /// Whether a folded word is an abbreviation of the domain list (SIM, YRO, RUI).
+    pub fn is_abbreviation(&self, key: &str) -> bool {
+        self.abbreviations.contains_key(key)
+    }
+
+    /// Whether a folded word is common enough to stay when written capitalised.
+    pub fn is_common(&self, key: &str) -> bool {
+        self.common.contains_key(key) || stems(key).any(|stem| self.common.contains_key(&stem))
+    }
+
+    /// Whether a folded word is on the allow-list as it is.
+    pub fn is_allowed(&self, key: &str) -> bool {
+        self.allowed.contains_key(key) || stems(key).any(|stem| self.allowed.contains_key(&stem))
+    }
+
+    /// Whether a folded word is a name that is an ordinary word first, or a word of the domain
+    /// list (Ford, London, Wednesday): a name list holding it does not make it a name.
+    pub fn is_ordinary_name(&self, key: &str) -> bool {
+        self.ordinary_names.contains_key(key) || self.domain.contains_key(key)
+    }
+}
+
+/// The stems a word may be an inflection of: plurals, past tenses and -ing forms.
+fn stems(key: &str) -> impl Iterator<Item = String> + '_ {
+    let n = key.len();
+    let strip = move |suffix: &str, add: &str| {
+        (n > suffix.len() + 2 && key.ends_with(suffix)).then(|| format!("{}{add}", &key[..n - suffix.len()]))
+    };
+    [
+        strip("s", ""),
+        strip("es", ""),
+        strip("ies", "y"),
+        strip("ed", ""),
+        strip("ed", "e"),
+        strip("ing", ""),
+        strip("ing", "e"),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_hold_words_and_not_names() {
+        let lexicon = Lexicon::builtin().expect("lexicon");
+        for word in ["will", "attend", "safeguarding", "snapchat", "monday", "hillingdon", "dont", "polish"] {
+            assert!(lexicon.is_allowed(word), "{word}");
+        }
+        assert!(lexicon.allows("camhs", "CAMHS") && !lexicon.allows("camhs", "Camhs"), "abbreviations in capitals");
+        for name in ["kacper", "wiktoria", "bartek", "olu", "tunde", "jakub", "siobhan", "abdirahman"] {
+            assert!(!lexicon.is_allowed(name), "{name}");
+        }
+        assert!(lexicon.is_ordinary_name("will") && lexicon.is_ordinary_name("hope"));
+        assert!(
+            lexicon.allows("pressured", "pressured") && lexicon.allows("rui", "RUI") && !lexicon.allows("rui", "Rui")
+        );
+        assert!(lexicon.is_common("concerns") && !lexicon.is_common("florin") && lexicon.is_allowed("florin"));
+        assert!(!lexicon.is_ordinary_name("jack"));
+    }
+
+    #[test]
+    fn a_vocabulary_file_adds_words_and_an_empty_or_missing_one_stops() {
+        let dir = tempfile::tempdir().expect("temp");
+        let good = dir.path().join("local.txt");
+        std::fs::write(&good, "# local places\nHarmondsworth Sipson\n").expect("write");
+        let lexicon = Lexicon::with_vocabularies(&[&good]).expect("lexicon");
+        assert!(lexicon.is_allowed("harmondsworth") && lexicon.is_allowed("sipson"));
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, "# nothing here\n\n").expect("write");
+        let err = Lexicon::with_vocabularies(&[&empty]).expect_err("empty");
+        assert!(err.to_string().contains("empty vocabulary"), "{err}");
+        let err = Lexicon::with_vocabularies(&[dir.path().join("missing.txt")]).expect_err("missing");
+        assert!(err.to_string().contains("cannot read the vocabulary file"), "{err}");
+    }
+}
