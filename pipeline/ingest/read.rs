@@ -16,7 +16,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::WINDOWS_1252;
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use crate::config::schema::TableSchema;
@@ -102,6 +102,9 @@ pub enum TextEncoding {
     Utf16,
     /// Windows-1252 (what Excel on Windows saves as "CSV").
     Windows1252,
+    /// UTF-8 with some cells in Windows-1252 (a file edited in two programs): each cell is
+    /// decoded on its own.
+    Mixed,
 }
 
 impl TextEncoding {
@@ -112,17 +115,20 @@ impl TextEncoding {
             TextEncoding::Utf8Bom => "utf-8-bom",
             TextEncoding::Utf16 => "utf-16",
             TextEncoding::Windows1252 => "windows-1252",
+            TextEncoding::Mixed => "mixed",
         }
     }
 }
 
-/// Detects a CSV's encoding by streaming it once: a BOM decides; otherwise
-/// valid UTF-8 throughout is UTF-8, and anything else is Windows-1252.
+/// Detects a CSV's encoding by streaming it once: a BOM decides; otherwise valid UTF-8
+/// throughout is UTF-8, bytes that are not UTF-8 beside characters that are make it `mixed`
+/// (each cell is then decoded on its own), and only invalid bytes make it Windows-1252.
 pub fn detect_encoding(path: &Path) -> Result<TextEncoding> {
     let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
     let mut buf = vec![0u8; 1 << 16];
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
+    let (mut has_utf8, mut has_invalid) = (false, false);
     loop {
         let n = file.read(&mut buf).map_err(Error::io("cannot read", path))?;
         let mut chunk = std::mem::take(&mut carry);
@@ -136,21 +142,49 @@ pub fn detect_encoding(path: &Path) -> Result<TextEncoding> {
                 return Ok(TextEncoding::Utf16);
             }
         }
-        let valid = Encoding::utf8_valid_up_to(&chunk);
-        if valid < chunk.len() {
-            // An incomplete character at the end of a chunk may complete in the next.
-            if n > 0
-                && chunk.len() - valid < 4
-                && std::str::from_utf8(&chunk[valid..]).err().is_some_and(|e| e.error_len().is_none())
-            {
-                carry = chunk[valid..].to_vec();
-            } else {
-                return Ok(TextEncoding::Windows1252);
+        let mut rest: &[u8] = &chunk;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    has_utf8 |= !valid.is_ascii();
+                    rest = &[];
+                }
+                Err(e) => {
+                    has_utf8 |= rest[..e.valid_up_to()].iter().any(|b| *b >= 0x80);
+                    match e.error_len() {
+                        Some(bad) => {
+                            has_invalid = true;
+                            rest = &rest[e.valid_up_to() + bad..];
+                        }
+                        // An incomplete character at the end of a chunk may complete in the next.
+                        None if n > 0 => {
+                            carry = rest[e.valid_up_to()..].to_vec();
+                            rest = &[];
+                        }
+                        None => {
+                            has_invalid = true;
+                            rest = &[];
+                        }
+                    }
+                }
             }
         }
         if n == 0 {
-            return Ok(TextEncoding::Utf8);
+            return Ok(match (has_invalid, has_utf8) {
+                (false, _) => TextEncoding::Utf8,
+                (true, true) => TextEncoding::Mixed,
+                (true, false) => TextEncoding::Windows1252,
+            });
         }
+    }
+}
+
+/// A cell's bytes as text: UTF-8 when they are, else Windows-1252 (every byte is a character
+/// there, so nothing is lost).
+fn decode_cell(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => WINDOWS_1252.decode_without_bom_handling(bytes).0,
     }
 }
 
@@ -170,10 +204,15 @@ pub struct TableReader {
     sheet_first_row: usize,
     /// The file, for messages.
     path: PathBuf,
+    /// Cells read so far that look like text decoded with the wrong encoding ("BartÅ‚omiej").
+    pub garbled_cells: usize,
 }
 
 enum Inner {
+    /// UTF-16, decoded as a stream.
     Csv(Box<csv::Reader<DecodeReaderBytes<BufReader<File>, Vec<u8>>>>, csv::StringRecord),
+    /// UTF-8, Windows-1252 or mixed: each cell decoded on its own.
+    Bytes(Box<csv::Reader<BufReader<File>>>, csv::ByteRecord),
     Sheet(calamine::Range<calamine::Data>, usize),
 }
 
@@ -200,20 +239,33 @@ impl TableReader {
     fn open_csv(path: &Path, schema: &TableSchema, is_checked: bool) -> Result<TableReader> {
         let encoding = detect_encoding(path)?;
         let file = File::open(path).map_err(Error::io("cannot read", path))?;
-        let decoder = DecodeReaderBytesBuilder::new()
-            .encoding(Some(match encoding {
-                TextEncoding::Windows1252 => WINDOWS_1252,
-                TextEncoding::Utf16 => encoding_rs::UTF_16LE,
-                _ => UTF_8,
-            }))
-            .bom_override(true)
-            .build(BufReader::with_capacity(1 << 16, file));
-        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(decoder);
-        let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
-        let header_texts: Vec<String> = headers.iter().map(str::to_string).collect();
+        let builder = || {
+            let mut b = csv::ReaderBuilder::new();
+            b.flexible(true).has_headers(true);
+            b
+        };
+        let (inner, header_texts) = if encoding == TextEncoding::Utf16 {
+            let decoder = DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::UTF_16LE))
+                .bom_override(true)
+                .build(BufReader::with_capacity(1 << 16, file));
+            let mut reader = builder().from_reader(decoder);
+            let headers: Vec<String> =
+                reader.headers().map_err(|e| csv_error(path, &e))?.iter().map(str::to_string).collect();
+            (Inner::Csv(Box::new(reader), csv::StringRecord::new()), headers)
+        } else {
+            let mut reader = builder().from_reader(BufReader::with_capacity(1 << 16, file));
+            let headers: Vec<String> = reader
+                .byte_headers()
+                .map_err(|e| csv_error(path, &e))?
+                .iter()
+                .map(|h| decode_cell(h).trim_start_matches('\u{feff}').to_string())
+                .collect();
+            (Inner::Bytes(Box::new(reader), csv::ByteRecord::new()), headers)
+        };
         let (map, header_notes) = map_headers(path, &header_texts, schema, is_checked)?;
         Ok(TableReader {
-            inner: Inner::Csv(Box::new(reader), csv::StringRecord::new()),
+            inner,
             map,
             width: schema.columns.len(),
             encoding: encoding.label(),
@@ -221,6 +273,7 @@ impl TableReader {
             rows_read: 0,
             sheet_first_row: 0,
             path: path.to_path_buf(),
+            garbled_cells: 0,
         })
     }
 
@@ -247,6 +300,7 @@ impl TableReader {
             rows_read: 0,
             sheet_first_row: first_row,
             path: path.to_path_buf(),
+            garbled_cells: 0,
         })
     }
 
@@ -265,6 +319,28 @@ impl TableReader {
     pub fn next_batch(&mut self, max: usize) -> Result<Option<Vec<RawRow>>> {
         let mut out = Vec::with_capacity(max.min(BATCH_ROWS));
         match &mut self.inner {
+            Inner::Bytes(reader, record) => {
+                while out.len() < max {
+                    match reader.read_byte_record(record) {
+                        Ok(false) => break,
+                        Ok(true) => {
+                            let row = record.position().map_or(0, |p| p.record() as usize) + 1;
+                            let mut cells = vec![RawCell::Empty; self.width];
+                            for (i, field) in record.iter().enumerate() {
+                                if let Some(Some(col)) = self.map.get(i) {
+                                    let text = decode_cell(field);
+                                    if !text.trim().is_empty() {
+                                        self.garbled_cells += usize::from(looks_garbled(&text));
+                                        cells[*col] = RawCell::Text(text.into_owned());
+                                    }
+                                }
+                            }
+                            out.push(RawRow { row, cells });
+                        }
+                        Err(e) => return Err(csv_error(&self.path, &e)),
+                    }
+                }
+            }
             Inner::Csv(reader, record) => {
                 while out.len() < max {
                     match reader.read_record(record) {
@@ -311,6 +387,11 @@ impl TableReader {
         self.rows_read += out.len();
         Ok(if out.is_empty() { None } else { Some(out) })
     }
+}
+
+/// Whether text looks like UTF-8 read as Windows-1252 ("BartÅ‚omiej", "Ã©", "â€™").
+fn looks_garbled(text: &str) -> bool {
+    !text.is_ascii() && ["Ã", "Å", "â€", "Ä\u{8d}", "Ä™", "Ä…"].iter().any(|m| text.contains(m))
 }
 
 fn csv_error(path: &Path, e: &csv::Error) -> Error {

@@ -244,6 +244,13 @@ fn read_table(
         }
     }
     outcome.input.rows_read = reader.rows_read;
+    if reader.garbled_cells > 0 {
+        outcome.input.notes.push(format!(
+            "{} cell(s) look like text read with the wrong encoding (Ã, Å‚, â€): re-save the file as UTF-8; \
+             names written so cannot be matched in notes",
+            reader.garbled_cells
+        ));
+    }
     let Some((writer, pseudonymiser, out)) = writing else { return Ok(None) };
     outcome.input.postcodes_malformed = pseudonymiser.postcodes_malformed;
     let rows = writer.rows();
