@@ -27,7 +27,9 @@ pub struct ReturnDir {
     pub dir: PathBuf,
     /// Table name → where it is.
     pub tables: BTreeMap<String, TableSource>,
-    /// Files in the folder that are not a table, by name.
+    /// What in the folder is not a table: files counted by kind ("2 files that are not tables
+    /// were ignored: 1 .docx, 1 .pdf"), never by name, for a file's name may be a child's; and
+    /// workbook sheets by position.
     pub ignored_files: Vec<String>,
     /// Workbooks that could not be opened, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
@@ -100,6 +102,7 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    let mut not_tables: BTreeMap<&'static str, usize> = BTreeMap::new();
     for path in files {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
@@ -109,7 +112,7 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
                 Some(t) if !tables.contains_key(&t.name) => {
                     tables.insert(t.name.clone(), TableSource { path: path.clone(), sheet: None });
                 }
-                _ => ignored_files.push(file_name),
+                _ => *not_tables.entry(kind_of(&ext)).or_default() += 1,
             },
             "xlsx" | "xlsm" | "xls" | "ods" => {
                 // Sheets are matched when the workbook is opened; remember it under a placeholder.
@@ -117,8 +120,16 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
                     .entry(format!("\u{0}workbook:{file_name}"))
                     .or_insert(TableSource { path: path.clone(), sheet: None });
             }
-            _ => ignored_files.push(file_name),
+            _ => *not_tables.entry(kind_of(&ext)).or_default() += 1,
         }
+    }
+    if !not_tables.is_empty() {
+        let total: usize = not_tables.values().sum();
+        let kinds: Vec<String> = not_tables.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+        ignored_files.push(format!(
+            "{total} file(s) that are not tables were ignored: {} (not named here: a file's name may name a child)",
+            kinds.join(", ")
+        ));
     }
     // Resolve workbooks into their sheets.
     let workbooks: Vec<(String, TableSource)> =
@@ -156,6 +167,22 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         tables,
         ignored_files,
         unreadable,
+    })
+}
+
+/// The kind of a file that is not a table, by its extension: one of a known list, so that an
+/// odd extension ("notes.Kowalczyk") is never repeated.
+fn kind_of(extension: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        ".csv", ".txt", ".doc", ".docx", ".pdf", ".rtf", ".odt", ".msg", ".eml", ".zip", ".jpg", ".jpeg", ".png",
+        ".gif", ".tif", ".tiff", ".heic", ".mp4", ".mov", ".mp3", ".wav", ".m4a", ".ppt", ".pptx", ".json", ".xml",
+        ".html", ".htm", ".md", ".log", ".bak", ".tmp",
+    ];
+    let dotted = format!(".{extension}");
+    KNOWN.iter().find(|k| **k == dotted).copied().unwrap_or(if extension.is_empty() {
+        "without an extension"
+    } else {
+        "of another kind"
     })
 }
 

@@ -10,4 +10,5 @@ mod hostile;
 mod layout;
 mod metrics;
 mod prepare;
+mod scrubbing;
 mod synth;

@@ -26,18 +26,6 @@ fn parquet_files(root: &Path) -> Vec<PathBuf> {
 }
 
 /// Every value of every Parquet file under `root`, printed as text.
-fn decoded_parquet(root: &Path) -> String {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let mut out = String::new();
-    for path in parquet_files(root) {
-        let file = std::fs::File::open(&path).expect("open parquet");
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader");
-        let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
-        out.push_str(&arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string());
-        out.push('\n');
-    }
-    out
-}
 
 /// Raw identifying values of every young person in every return, CSV or workbook.
 #[derive(Default)]
@@ -134,7 +122,7 @@ fn no_raw_identifier_reaches_any_output_or_message() {
     assert!(raw.names.iter().any(|n| n == "Zoë") && raw.names.iter().any(|n| n == "O'Connor"));
 
     let pkg = dir.path().join("pkg");
-    let mut corpus = decoded_parquet(&pkg);
+    let mut corpus = crate::util::decoded_parquet(&pkg);
     assert!(corpus.contains("[PERSON:"), "notes were scrubbed, not dropped");
     for (path, bytes) in read_tree(&pkg) {
         if path.extension().is_some_and(|e| e != "parquet") {

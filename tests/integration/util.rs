@@ -108,3 +108,26 @@ pub fn shows_name(key: &str, words: &(std::collections::HashSet<String>, std::co
         && words.0.contains(key)
         && (!rni::audit::text::is_ordinary_word(key) || words.1.contains(key))
 }
+
+/// Every Parquet file under `root`, decoded and printed as tables.
+pub fn decoded_parquet(root: &Path) -> String {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = String::new();
+    for path in parquet_files_under(root) {
+        let file = std::fs::File::open(&path).expect("open parquet");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader");
+        let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+        out.push_str(&arrow::util::pretty::pretty_format_batches(&batches).expect("format").to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Every Parquet file under `root`.
+pub fn parquet_files_under(root: &Path) -> Vec<PathBuf> {
+    read_tree(root)
+        .into_iter()
+        .map(|(p, _)| root.join(p))
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect()
+}
