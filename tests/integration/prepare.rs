@@ -17,15 +17,6 @@ fn messy_returns(dir: &Path, seed: &str) -> SynthManifest {
     read_manifest(&dir.join("returns")).expect("manifest")
 }
 
-fn parquet_files(root: &Path) -> Vec<PathBuf> {
-    read_tree(root)
-        .into_iter()
-        .map(|(p, _)| root.join(p))
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect()
-}
-
-/// Every value of every Parquet file under `root`, printed as text.
 
 /// Raw identifying values of every young person in every return, CSV or workbook.
 #[derive(Default)]
