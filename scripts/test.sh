@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 echo "== cargo test"
 cargo test --locked
 
-echo "== scrubbing recall, as measured"
+echo "== scrubbing recall, as measured on notes written outside the project"
+cargo test --locked --quiet --test integration corpus -- --nocapture 2>&1 | grep -E "corpus: "
 cargo test --locked --quiet --test integration scrubbing_recall -- --nocapture 2>&1 | grep -i "recall"
 
 echo "== Python environment for the notebooks"

@@ -21,6 +21,7 @@
 //! source to make sure).
 
 mod identifiers;
+pub mod residue;
 mod scan;
 pub mod text;
 
@@ -49,8 +50,17 @@ pub struct Finding {
     pub authority_code: String,
 }
 
+/// What an audit found: the leaks, and the residue of free text per table (not a leak).
+#[derive(Debug, Default)]
+pub struct Audit {
+    /// Raw identifiers found in an output: each stops a build.
+    pub findings: Vec<Finding>,
+    /// Words on no list and identifier-shaped tokens left in free text, by table and kind.
+    pub residue: residue::Residue,
+}
+
 /// Audits every file under `root` against the identifiers in `returns`.
-pub fn audit(root: &Path, returns: &[ReturnDir], schemas: &Schemas) -> Result<Vec<Finding>> {
+pub fn audit(root: &Path, returns: &[ReturnDir], schemas: &Schemas) -> Result<Audit> {
     let by_authority = collect(returns, schemas);
     audit_with(root, by_authority, &[], schemas)
 }
@@ -60,7 +70,7 @@ fn audit_with(
     mut by_authority: BTreeMap<String, Identifiers>,
     extra: &[PathBuf],
     schemas: &Schemas,
-) -> Result<Vec<Finding>> {
+) -> Result<Audit> {
     let global = Global::new(&mut by_authority);
     let scanner = Scanner { by_authority: &by_authority, global, schemas };
     let mut stack = vec![root.to_path_buf()];
@@ -77,13 +87,15 @@ fn audit_with(
     }
     files.sort();
     // Files are independent: one per core.
-    let per_file: Vec<Result<BTreeSet<Finding>>> = files
+    type PerFile = (BTreeSet<Finding>, residue::Residue);
+    let per_file: Vec<Result<PerFile>> = files
         .par_iter()
-        .map(|path| -> Result<BTreeSet<Finding>> {
+        .map(|path| -> Result<PerFile> {
             let mut findings = BTreeSet::new();
+            let mut counts = residue::Residue::new();
             let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
             if path.extension().is_some_and(|e| e == "parquet") {
-                scanner.scan_parquet(path, &rel, &mut findings)?;
+                scanner.scan_parquet(path, &rel, &mut findings, &mut counts)?;
             } else {
                 let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
                 // Metric and report files are full of counts and populations: only ids with letters are looked for there.
@@ -93,23 +105,23 @@ fn audit_with(
                 let look = Look { names: false, numeric_ids: !is_aggregate };
                 scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look, &mut findings);
             }
-            Ok(findings)
+            Ok((findings, counts))
         })
         .collect();
-    let mut findings = BTreeSet::new();
+    let mut all = BTreeSet::new();
+    let mut residue = residue::Residue::new();
     for file in per_file {
-        findings.extend(file?);
+        let (findings, counts) = file?;
+        all.extend(findings);
+        for (key, n) in counts {
+            *residue.entry(key).or_insert(0) += n;
+        }
     }
-    Ok(findings.into_iter().collect())
+    Ok(Audit { findings: all.into_iter().collect(), residue })
 }
 
 /// Audits `root` and also the given log files.
-pub fn audit_with_logs(
-    root: &Path,
-    returns: &[ReturnDir],
-    logs: &[PathBuf],
-    schemas: &Schemas,
-) -> Result<Vec<Finding>> {
+pub fn audit_with_logs(root: &Path, returns: &[ReturnDir], logs: &[PathBuf], schemas: &Schemas) -> Result<Audit> {
     let by_authority = collect(returns, schemas);
     audit_with(root, by_authority, logs, schemas)
 }

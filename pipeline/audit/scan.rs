@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 
 use crate::audit::Finding;
 use crate::audit::identifiers::Identifiers;
+use crate::audit::residue::{self, Residue};
 use crate::audit::text::{alphanumeric_runs, fold_word, is_ordinary_word, placeholders, words};
 use crate::config::schema::{Schemas, Treatment};
 use crate::error::{Error, Result};
@@ -229,7 +230,13 @@ impl Scanner<'_> {
         }
     }
 
-    pub fn scan_parquet(&self, path: &Path, rel: &str, findings: &mut BTreeSet<Finding>) -> Result<()> {
+    pub fn scan_parquet(
+        &self,
+        path: &Path,
+        rel: &str,
+        findings: &mut BTreeSet<Finding>,
+        residue: &mut Residue,
+    ) -> Result<()> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         let bad = |source| Error::Parquet { action: "cannot read", path: path.to_path_buf(), source };
         let file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
@@ -271,6 +278,10 @@ impl Scanner<'_> {
                             }
                         }
                     }
+                }
+                if look.names {
+                    let table = rel.strip_prefix("tables/").and_then(|r| r.split('/').next()).unwrap_or(rel);
+                    residue::count(table, &text, residue);
                 }
                 self.scan_text(rel, field.name(), &text, &dates, look, findings);
             }

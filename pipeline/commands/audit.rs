@@ -11,7 +11,14 @@ use crate::term::out;
 pub fn run(args: &AuditArgs) -> Result<ExitStatus> {
     let schemas = Schemas::builtin()?;
     let returns = discover_returns(&args.returns, &schemas)?;
-    let findings = audit_with_logs(&args.warehouse, &returns, &args.logs, &schemas)?;
+    let audit = audit_with_logs(&args.warehouse, &returns, &args.logs, &schemas)?;
+    if !audit.residue.is_empty() {
+        out("left in free text, by table (not leaks; words on no list and identifier-shaped tokens):");
+        for ((table, kind), n) in &audit.residue {
+            out(&format!("  {table:<14} {kind:<20} {n}"));
+        }
+    }
+    let findings = audit.findings;
     if findings.is_empty() {
         out(&format!("audit: no identifier from {} found in {}", args.returns.display(), args.warehouse.display()));
         return Ok(ExitStatus::Success);

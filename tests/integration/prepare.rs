@@ -17,7 +17,6 @@ fn messy_returns(dir: &Path, seed: &str) -> SynthManifest {
     read_manifest(&dir.join("returns")).expect("manifest")
 }
 
-
 /// Raw identifying values of every young person in every return, CSV or workbook.
 #[derive(Default)]
 struct RawIdentifiers {
