@@ -18,6 +18,21 @@ use crate::publish::manifest::AuthorityEntry;
 
 const PALETTE: &[&str] = &["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#c44536"];
 
+/// What a data manager should check in an authority's files: tables whose text looks read with
+/// the wrong encoding (names written so cannot be found in notes).
+fn warnings(a: &AuthorityEntry) -> String {
+    let garbled: Vec<String> = a
+        .inputs()
+        .filter(|i| i.notes.iter().any(|n| n.contains("wrong encoding")))
+        .map(|i| format!("{} {}", i.period, i.table))
+        .collect();
+    if garbled.is_empty() {
+        String::new()
+    } else {
+        format!("text looks garbled (wrong encoding) in {}: re-save as UTF-8", garbled.join(", "))
+    }
+}
+
 /// HTML-escapes text.
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
@@ -298,18 +313,19 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> Result<Stri
     }
 
     // Returns received.
-    html.push_str("<h2>Returns received and data quality</h2><table><thead><tr><th>Authority</th><th>Quarters</th><th>Rows read</th><th>Accepted</th><th>Rejected</th><th>This build</th></tr></thead><tbody>");
+    html.push_str("<h2>Returns received and data quality</h2><table><thead><tr><th>Authority</th><th>Quarters</th><th>Rows read</th><th>Accepted</th><th>Rejected</th><th>This build</th><th>Warnings</th></tr></thead><tbody>");
     for a in authorities {
         let quarters: BTreeSet<&str> = a.returns.iter().map(|r| r.period.as_str()).collect();
         let read: usize = a.inputs().map(|i| i.rows_read).sum();
         let accepted: usize = a.inputs().map(|i| i.rows_accepted).sum();
         let _ = write!(
             html,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{read}</td><td>{accepted}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{read}</td><td>{accepted}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&name_of(&a.authority_code)),
             escape(&quarters.into_iter().collect::<Vec<_>>().join(", ")),
             a.rows_rejected(),
-            if a.was_prepared() { "read" } else { "unchanged" }
+            if a.was_prepared() { "read" } else { "unchanged" },
+            escape(&warnings(a))
         );
     }
     html.push_str("</tbody></table>");

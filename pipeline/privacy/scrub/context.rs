@@ -185,16 +185,25 @@ impl WordsView<'_> {
             })
     }
 
+    /// The key of the word before `i`, if any: every title and cue ends with it, so most words
+    /// are told apart by one comparison.
+    fn previous_key(&self, i: usize) -> Option<&str> {
+        i.checked_sub(1).map(|p| self.key(p))
+    }
+
     pub(super) fn follows_title(&self, i: usize) -> bool {
-        TITLES.iter().any(|t| self.follows(i, &[t]))
+        self.previous_key(i).is_some_and(|p| TITLES.contains(&p)) && TITLES.iter().any(|t| self.follows(i, &[t]))
     }
 
     pub(super) fn follows_strong_cue(&self, i: usize) -> bool {
-        STRONG_CUES.iter().any(|cue| self.follows(i, cue))
+        self.previous_key(i).is_some_and(|p| STRONG_CUES.iter().any(|cue| cue.last() == Some(&p)))
+            && STRONG_CUES.iter().any(|cue| self.follows(i, cue))
     }
 
     pub(super) fn follows_cue(&self, i: usize) -> bool {
-        self.follows_strong_cue(i) || CUES.iter().any(|cue| self.follows(i, cue))
+        self.follows_strong_cue(i)
+            || (self.previous_key(i).is_some_and(|p| CUES.iter().any(|cue| cue.last() == Some(&p)))
+                && CUES.iter().any(|cue| self.follows(i, cue)))
     }
 
     /// After a relation ("mum Rose", "his friend, Will,"): spaces, a comma or a bracket between.

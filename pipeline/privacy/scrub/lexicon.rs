@@ -178,23 +178,17 @@ impl Lexicon {
     }
 }
 
-/// The stems a word may be an inflection of: plurals, past tenses and -ing forms.
-fn stems(key: &str) -> impl Iterator<Item = String> + '_ {
+/// The stems a word may be an inflection of: plurals, past tenses and -ing forms. Plain
+/// strips borrow the word; only the stems that add a letter ("-ies" → "-y") allocate.
+fn stems(key: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+    use std::borrow::Cow;
     let n = key.len();
-    let strip = move |suffix: &str, add: &str| {
-        (n > suffix.len() + 2 && key.ends_with(suffix)).then(|| format!("{}{add}", &key[..n - suffix.len()]))
-    };
-    [
-        strip("s", ""),
-        strip("es", ""),
-        strip("ies", "y"),
-        strip("ed", ""),
-        strip("ed", "e"),
-        strip("ing", ""),
-        strip("ing", "e"),
-    ]
-    .into_iter()
-    .flatten()
+    let cut = move |suffix: &str| (n > suffix.len() + 2 && key.ends_with(suffix)).then(|| &key[..n - suffix.len()]);
+    let plain = ["s", "es", "ed", "ing"].into_iter().filter_map(move |s| cut(s).map(Cow::Borrowed));
+    let added = [("ies", "y"), ("ed", "e"), ("ing", "e")]
+        .into_iter()
+        .filter_map(move |(s, add)| cut(s).map(|stem| Cow::Owned(format!("{stem}{add}"))));
+    plain.chain(added)
 }
 
 #[cfg(test)]

@@ -261,22 +261,33 @@ impl Scrubber {
             return text;
         }
         // The compact text (no spaces, hyphens, dots, slashes or underscores) and where each of
-        // its bytes sits in the text.
-        let mut compact = String::with_capacity(text.len());
-        let mut at: Vec<usize> = Vec::with_capacity(text.len());
-        for (i, ch) in text.char_indices() {
-            if is_id_separator(ch) {
-                continue;
-            }
-            compact.push(ch);
-            at.extend(std::iter::repeat_n(i, ch.len_utf8()));
+        // its bytes sits in the text, in buffers kept per thread (a note is short, the notes many).
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<(String, Vec<u32>)> = const { std::cell::RefCell::new((String::new(), Vec::new())) };
         }
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        BUFFERS.with(|buffers| {
+            let mut buffers = buffers.borrow_mut();
+            let (compact, at) = &mut *buffers;
+            compact.clear();
+            at.clear();
+            for (i, ch) in text.char_indices() {
+                if is_id_separator(ch) {
+                    continue;
+                }
+                compact.push(ch);
+                at.extend(std::iter::repeat_n(i as u32, ch.len_utf8()));
+            }
+            for m in ac.find_iter(compact.as_str()) {
+                let start = at[m.start()] as usize;
+                let end_char = at[m.end() - 1] as usize;
+                let end = end_char + text[end_char..].chars().next().map_or(1, char::len_utf8);
+                found.push((start, end, m.pattern().as_usize()));
+            }
+        });
         let mut out = String::new();
         let mut last = 0;
-        for m in ac.find_iter(&compact) {
-            let start = at[m.start()];
-            let end_char = at[m.end() - 1];
-            let end = end_char + text[end_char..].chars().next().map_or(1, char::len_utf8);
+        for (start, end, pattern) in found {
             let before = text[..start].chars().next_back();
             let after = text[end..].chars().next();
             if start < last
@@ -287,7 +298,7 @@ impl Scrubber {
                 continue;
             }
             out.push_str(&text[last..start]);
-            out.push_str(targets[m.pattern().as_usize()].token());
+            out.push_str(targets[pattern].token());
             last = end;
         }
         if last == 0 && out.is_empty() {

@@ -100,9 +100,18 @@ impl Pattern {
     pub(super) fn apply<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         let mut out = String::new();
         let mut last = 0;
-        for caps in self.regex.captures_iter(text) {
-            let Some(m) = caps.name("x").or_else(|| caps.get(0)) else { continue };
-            let (mut start, end) = (m.start(), m.end());
+        let has_group = self.regex.capture_names().any(|n| n == Some("x"));
+        let spans: Box<dyn Iterator<Item = (usize, usize)> + '_> = if has_group {
+            Box::new(
+                self.regex
+                    .captures_iter(text)
+                    .filter_map(|caps| caps.name("x").or_else(|| caps.get(0)).map(|m| (m.start(), m.end()))),
+            )
+        } else {
+            Box::new(self.regex.find_iter(text).map(|m| (m.start(), m.end())))
+        };
+        for (start, end) in spans {
+            let mut start = start;
             if let Check::Place = self.check {
                 // "took YP to hillingdon hospital": the place is the run of words before its kind.
                 match place_start(&text[start..end]) {
@@ -137,8 +146,19 @@ impl Pattern {
 
 /// Whether `start..end` lies inside one of the scrubber's own placeholders (`[PERSON:1a2b3c4d]`).
 pub(super) fn inside_placeholder(text: &str, start: usize, end: usize) -> bool {
-    let Some(open) = text[..start].rfind('[') else { return false };
-    let Some(close) = text[end..].find(']').map(|c| end + c) else { return false };
+    // A placeholder is short: only a few bytes either side are looked at, so that asking this
+    // of every word of a long note stays linear.
+    const REACH: usize = 24;
+    let mut from = start.saturating_sub(REACH);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = (end + REACH).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let Some(open) = text[from..start].rfind('[').map(|o| from + o) else { return false };
+    let Some(close) = text[end..to].find(']').map(|c| end + c) else { return false };
     let inner = &text[open + 1..close];
     if inner.contains(['[', ']']) || inner.contains(char::is_whitespace) {
         return false;
@@ -354,7 +374,9 @@ pub(super) fn patterns() -> &'static Patterns {
         let compiled: Vec<Pattern> = sources()
             .into_iter()
             .filter_map(|(re, label, check)| {
-                let re = re.replace(r"\b", r"(?-u:\b)");
+                // `\w` as ASCII word characters: a Unicode `\w` inside the repetitions of these
+                // patterns makes automata too large for the fast engines.
+                let re = re.replace(r"\b", r"(?-u:\b)").replace(r"\w", "[0-9A-Za-z_]");
                 let anywhere =
                     !check.needs_digit() && !regex_syntax::parse(&re).is_ok_and(|hir| always_needs_number_or_at(&hir));
                 Regex::new(&re).ok().map(|regex| Pattern { regex, label, anywhere, check })
@@ -432,7 +454,7 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         for (re, label, _) in sources() {
-            let re = re.replace(r"\b", r"(?-u:\b)");
+            let re = re.replace(r"\b", r"(?-u:\b)").replace(r"\w", "[0-9A-Za-z_]");
             assert!(Regex::new(&re).is_ok(), "{label}: {re} does not compile: {:?}", Regex::new(&re).err());
         }
         assert_eq!(patterns().list.len(), sources().len(), "every pattern of the list compiles");
