@@ -74,9 +74,12 @@ pub struct CaseStudyArgs {
     /// Folder to write the export to.
     #[arg(long)]
     pub out: PathBuf,
-    /// Every combination of age band, gender, ethnic group and postcode is shared by at least k young people.
-    #[arg(long, default_value_t = 5)]
-    pub k: usize,
+    /// Smallest class size (k-anonymity); by default the policy file's `k_anonymity`.
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Disclosure policy file (the built-in `policy/disclosure.toml` if absent), as for `rni build`.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
     /// First quarter to include, e.g. 2025Q1.
     #[arg(long)]
     pub from: Option<String>,

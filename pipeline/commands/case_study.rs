@@ -2,6 +2,7 @@
 
 use crate::cli::CaseStudyArgs;
 use crate::config::period::Period;
+use crate::config::policy::Policy;
 use crate::config::schema::Schemas;
 use crate::error::{ExitStatus, Result};
 use crate::publish::case_study::{CaseStudyOptions, export};
@@ -13,7 +14,10 @@ pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
         warehouse: args.warehouse.clone(),
         authority_code: args.authority.trim().to_uppercase(),
         out: args.out.clone(),
-        k: args.k,
+        k: match args.k {
+            Some(k) => k,
+            None => Policy::load(args.policy.as_deref())?.k_anonymity,
+        },
         from: parse(&args.from)?,
         to: parse(&args.to)?,
         max_suppression: args.max_suppression.clamp(0.0, 1.0),

@@ -93,6 +93,7 @@ struct Build<'a> {
 pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Schemas) -> Result<BuildReport> {
     let started = Instant::now();
     let out = &options.out;
+    refuse_a_folder_that_is_no_warehouse(out)?;
     let _lock = staging::lock(out)?;
     let previous = read_manifest(out)?;
     check_key(previous.as_ref(), pseudonymiser, out)?;
@@ -113,6 +114,23 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     };
     staging::publish(&staging_dir, out)?;
     Ok(report)
+}
+
+/// A build replaces its `--out` folder: one that holds anything but a warehouse is refused
+/// untouched, so that a mistyped path never swaps away someone's files.
+fn refuse_a_folder_that_is_no_warehouse(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    let is_empty_dir = std::fs::read_dir(out).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+    if out.is_dir() && (is_empty_dir || out.join("MANIFEST.json").is_file()) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} exists and is not a warehouse (no MANIFEST.json); a build replaces its --out folder, so it \
+         touched nothing: choose an empty or new folder",
+        out.display()
+    )))
 }
 
 /// A warehouse never mixes keys.

@@ -302,3 +302,20 @@ fn the_report_renders_in_headless_chromium_with_its_charts() {
     assert!(status.status.success());
     assert!(std::fs::metadata(&shot).expect("screenshot").len() > 20_000, "a rendered page, not a blank one");
 }
+
+#[test]
+fn a_build_never_replaces_a_folder_that_is_no_warehouse() {
+    let dir = temp();
+    synth(dir.path(), "returns", "33");
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    std::fs::create_dir_all(dir.path().join("precious")).expect("mkdir");
+    std::fs::write(dir.path().join("precious/thesis.txt"), "years of work").expect("write");
+    let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "precious"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a warehouse"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("precious/thesis.txt")).expect("kept"), "years of work");
+    // An empty folder is fine.
+    std::fs::create_dir_all(dir.path().join("empty")).expect("mkdir");
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "empty"]);
+    assert!(dir.path().join("empty/MANIFEST.json").is_file());
+}

@@ -135,3 +135,26 @@ fn an_unknown_authority_is_a_clear_error() {
     let out = rni(dir.path(), &["case-study", "--warehouse", "wh", "--authority", "Hillingdon", "--out", "cs"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn k_comes_from_the_policy_file_unless_given() {
+    let dir = temp();
+    rni_ok(dir.path(), &["synth", "--out", "returns", "--seed", "8", "--authorities", "1", "--young-people", "120"]);
+    rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let policy = rni::config::policy::DEFAULT_POLICY.replace("k_anonymity = 5", "k_anonymity = 7");
+    assert!(policy.contains("k_anonymity = 7"), "the built-in policy sets k_anonymity = 5");
+    std::fs::write(dir.path().join("policy.toml"), policy).expect("write");
+    let k_of = |out: &str| -> u64 {
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(out).join("disclosure-report.json")).expect("report"),
+        )
+        .expect("json");
+        report["k"].as_u64().expect("k")
+    };
+    let base = ["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out"];
+    rni_ok(dir.path(), &[&base[..], &["cs-default"]].concat());
+    rni_ok(dir.path(), &[&base[..], &["cs-policy", "--policy", "policy.toml"]].concat());
+    rni_ok(dir.path(), &[&base[..], &["cs-flag", "--policy", "policy.toml", "--k", "4"]].concat());
+    assert_eq!((k_of("cs-default"), k_of("cs-policy"), k_of("cs-flag")), (5, 7, 4));
+}
