@@ -11,6 +11,8 @@ pub fn read_return_file(name: &str, data: &[u8]) {
     let Ok(returns) = rni::ingest::discover::discover_returns(dir.path(), &schemas) else { return };
     let _ = rni::publish::package::run_all(&returns, dir.path(), &schemas, rni::publish::package::Mode::Validate);
     let out = dir.path().join("pkg");
-    let mode = rni::publish::package::Mode::Prepare { pseudonymiser: &pseudonymiser, out: &out };
+    let Ok(lexicon) = rni::privacy::scrub::Lexicon::builtin() else { return };
+    let mode =
+        rni::publish::package::Mode::Prepare { pseudonymiser: &pseudonymiser, out: &out, lexicon: &lexicon, names_from: &[] };
     let _ = rni::publish::package::run_all(&returns, dir.path(), &schemas, mode);
 }

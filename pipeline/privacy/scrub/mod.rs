@@ -6,9 +6,12 @@
 //!
 //! 1. the young people's own ids and the names of their schools become
 //!    their tokens and `[SCHOOL]`;
-//! 2. typed patterns: e-mail addresses, street addresses, postcodes, phone
-//!    numbers, NHS numbers, UPNs and dates become `[EMAIL]`, `[ADDRESS]`,
-//!    `[POSTCODE]`, `[PHONE]`, `[NHS]`, `[UPN]`, `[DATE]`;
+//! 2. typed patterns ([`patterns`]): e-mail addresses, URLs, handles, phone,
+//!    NHS, NI and UPN numbers, vehicle registrations, references of other
+//!    systems, the police and hospitals, dates in every written form, street
+//!    addresses, schools and health sites become typed tokens (`[EMAIL]`,
+//!    `[HANDLE]`, `[CASE_REF]`, `[ADDRESS]`, `[SCHOOL]`…), a match never
+//!    cutting into a word;
 //! 3. word by word, by allow-list ([`lexicon`]): every name of every young
 //!    person of the authority becomes that person's stable token
 //!    `[PERSON:xxxxxxxx]` (any case, accents or none, possessives, parts of
