@@ -3,12 +3,12 @@
 //!
 //! Read from a warehouse (already pseudonymised and scrubbed), then made safe
 //! to hand over: every young person gets a display name made with the `fake`
-//! crate from their pseudonym (the same person always gets the same name, two
-//! people in one export never share one), because case studies say "names
-//! have been changed"; notes use those names in place of `[PERSON:…]` tokens;
-//! pseudonyms are replaced by export-local ids (`YP-001`), so nothing in the
-//! export links back to the warehouse without the export itself; dates become
-//! months. The young people then meet k-anonymity on age band, gender, ethnic
+//! crate, because case studies say "names have been changed"; notes use those
+//! names in place of `[PERSON:…]` tokens; pseudonyms are replaced by
+//! export-local ids (`YP-001`); dates become months. Names, local ids and row
+//! order all come from a random key drawn for the export and never written
+//! ([`ExportKey`]): two exports of one warehouse share none of them, and
+//! nobody holding the warehouse can recompute them. The young people then meet k-anonymity on age band, gender, ethnic
 //! group and postcode district: attributes are generalised (wider age bands,
 //! five ethnic groups, postcode area) until few records stand out, and the
 //! records still in classes smaller than k are suppressed
@@ -139,26 +139,82 @@ fn latest_sql(table: &str, id: &str, options: &CaseStudyOptions) -> String {
     )
 }
 
-/// A display name for a person, drawn with `fake` from a seed taken from their pseudonym.
-fn display_name(person_id: &str, attempt: u64) -> String {
-    let seed =
-        u64::from_str_radix(&person_id[..person_id.len().min(16)], 16).unwrap_or(0) ^ attempt.wrapping_mul(0x9e37_79b9);
+/// A random key drawn for one export and never written anywhere: it seeds the export's display
+/// names, its local ids (`YP-001`…) and its row order, so two exports of one warehouse share no
+/// name, id or order that would join them, and nobody holding the warehouse can recompute them.
+pub struct ExportKey([u8; 32]);
+
+impl ExportKey {
+    /// A fresh key from the operating system's random source.
+    pub fn random() -> Result<ExportKey> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| Error::Key(format!("no randomness for the export's own key ({e})")))?;
+        Ok(ExportKey(bytes))
+    }
+
+    /// A key from given bytes (tests).
+    pub fn from_bytes(bytes: [u8; 32]) -> ExportKey {
+        ExportKey(bytes)
+    }
+
+    /// A keyed digest of `value` under `label`: stable within the export, unguessable outside it.
+    fn digest(&self, label: &str, value: &str) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(label.as_bytes());
+        mac.update(b"\x1f");
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A seed for this export's random choices about `value`.
+    fn seed(&self, label: &str, value: &str) -> u64 {
+        let d = self.digest(label, value);
+        u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    }
+
+    /// Export-local ids (`{prefix}{n:03}`) for a set of values, numbered in an order only this
+    /// export knows.
+    fn local_ids<'a>(
+        &self,
+        label: &str,
+        values: impl IntoIterator<Item = &'a String>,
+        format: impl Fn(usize) -> String,
+    ) -> BTreeMap<String, String> {
+        let mut ordered: Vec<(&String, [u8; 32])> = values.into_iter().map(|v| (v, self.digest(label, v))).collect();
+        ordered.sort_by(|a, b| a.1.cmp(&b.1));
+        ordered.into_iter().enumerate().map(|(n, (v, _))| (v.clone(), format(n + 1))).collect()
+    }
+
+    /// Shuffles a table's rows in an order only this export knows.
+    fn shuffle<T>(&self, table: &str, rows: &mut [T]) {
+        use rand::seq::SliceRandom;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed("rows", table));
+        rows.shuffle(&mut rng);
+    }
+}
+
+/// A display name for a person, drawn with `fake` from a seed that only this export's key gives.
+fn display_name(person_id: &str, attempt: u64, key: &ExportKey) -> String {
+    let seed = key.seed("display name", person_id) ^ attempt.wrapping_mul(0x9e37_79b9);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let first: String = FirstName(EN).fake_with_rng(&mut rng);
     let last: String = LastName(EN).fake_with_rng(&mut rng);
     format!("{first} {last}")
 }
 
-/// Display names for a set of people: stable per person, unique in the set.
-pub fn display_names(person_ids: &BTreeSet<String>) -> BTreeMap<String, String> {
+/// Display names for a set of people: unique in the set, the same within one export (one key),
+/// different in another.
+pub fn display_names(person_ids: &BTreeSet<String>, key: &ExportKey) -> BTreeMap<String, String> {
     let mut used = BTreeSet::new();
     let mut out = BTreeMap::new();
     for id in person_ids {
         let mut attempt = 0;
-        let mut name = display_name(id, attempt);
+        let mut name = display_name(id, attempt, key);
         while used.contains(&name) {
             attempt += 1;
-            name = display_name(id, attempt);
+            name = display_name(id, attempt, key);
         }
         used.insert(name.clone());
         out.insert(id.clone(), name);
@@ -362,14 +418,13 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
 
     // Export-local ids and display names.
     let kept_people: BTreeSet<String> = kept.iter().filter_map(|&i| yp.text("person_id", i)).collect();
-    let names = display_names(&kept_people);
-    let local_person: BTreeMap<String, String> =
-        kept_people.iter().enumerate().map(|(n, id)| (id.clone(), format!("YP-{:03}", n + 1))).collect();
+    let key = ExportKey::random()?;
+    let names = display_names(&kept_people, &key);
+    let local_person = key.local_ids("young person", &kept_people, |n| format!("YP-{n:03}"));
     let by_token: HashMap<String, String> =
         names.iter().map(|(id, name)| (id[..id.len().min(8)].to_string(), name.clone())).collect();
     let schools: BTreeSet<String> = kept.iter().filter_map(|&i| yp.text("school_id", i)).collect();
-    let local_school: BTreeMap<String, String> =
-        schools.iter().enumerate().map(|(n, id)| (id.clone(), format!("School {:02}", n + 1))).collect();
+    let local_school = key.local_ids("school", &schools, |n| format!("School {n:02}"));
 
     let mut linked_removed: BTreeMap<String, usize> = BTreeMap::new();
     let mut young_people: TableOut = (
@@ -414,8 +469,7 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         .filter_map(|i| ep.text("episode_id", i))
         .collect();
     *linked_removed.entry("episodes".into()).or_insert(0) += ep.rows - episode_ids.len();
-    let local_episode: BTreeMap<String, String> =
-        episode_ids.iter().enumerate().map(|(n, id)| (id.clone(), format!("EP-{:03}", n + 1))).collect();
+    let local_episode = key.local_ids("episode", &episode_ids, |n| format!("EP-{n:03}"));
     let mut episodes: TableOut = (
         vec![
             "episode",
@@ -487,12 +541,15 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         ],
         Vec::new(),
     );
+    let context_ids: Vec<String> =
+        (0..cx.rows).map(|i| cx.text("context_id", i).unwrap_or_else(|| i.to_string())).collect();
+    let local_context = key.local_ids("context", &context_ids, |n| format!("CX-{n:03}"));
     for i in 0..cx.rows {
         let linked = cx.list("linked_person_ids", i);
         let local: Vec<String> = linked.iter().filter_map(|p| local_person.get(p).cloned()).collect();
         *linked_removed.entry("context links".into()).or_insert(0) += linked.len() - local.len();
         contexts.1.push(vec![
-            Some(format!("CX-{:03}", i + 1)),
+            local_context.get(&context_ids[i]).cloned(),
             cx.text("context_type", i),
             cx.text("description", i).map(|n| name_people(&n, &by_token)),
             month(cx.text("identified_date", i)),
@@ -505,9 +562,13 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
 
     std::fs::create_dir_all(&options.out).map_err(Error::io("cannot create", &options.out))?;
     let mut rows_written = BTreeMap::new();
-    for (name, table) in
-        [("young_people", &young_people), ("episodes", &episodes), ("reviews", &reviews), ("contexts", &contexts)]
-    {
+    for (name, table) in [
+        ("young_people", &mut young_people),
+        ("episodes", &mut episodes),
+        ("reviews", &mut reviews),
+        ("contexts", &mut contexts),
+    ] {
+        key.shuffle(name, &mut table.1);
         write_table(&options.out, name, table)?;
         rows_written.insert(name.to_string(), table.1.len());
     }
@@ -592,9 +653,12 @@ Record-level data for one authority ({range}), for writing a case study. Names h
 | `data-dictionary.md` | every column |\n\n\
 Where the same young person, episode or context appeared in several quarterly returns, the latest return's row is used.\n\n\
 ## How it was made safe\n\n\
-- Every young person has a **display name** made up from their pseudonym (the same person always gets the same name; \
-no two people in this export share one). Notes and descriptions use those names. They are not real names.\n\
-- Identifiers are local to this export (`YP-001`, `EP-001`, `CX-001`, `School 01`): they do not link to any other dataset.\n\
+- Every young person has a **display name**, drawn at random for this export (no two people in it share one). \
+Notes and descriptions use those names. They are not real names, and another export of the same data gives other names.\n\
+- Identifiers are local to this export (`YP-001`, `EP-001`, `CX-001`, `School 01`), numbered and ordered by a random key \
+drawn for this export and never stored: they do not link to the warehouse, to any other export or to any other dataset.\n\
+- What can still be matched: the text of notes is the warehouse's scrubbed text, so someone holding the warehouse \
+could find a note there. Hand this export only to people without access to the warehouse.\n\
 - Dates are months (`YYYY-MM`). Phone numbers, addresses, postcodes, dates and other people's names in notes were \
 replaced before the data reached the warehouse (`[PHONE]`, `[ADDRESS]`, `[NAME]`, …).\n\
 - **k-anonymity, k = {k}**, on age band, gender, ethnic group and postcode: every combination of those four values \
@@ -667,13 +731,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_names_are_stable_and_unique() {
+    fn display_names_are_stable_within_an_export_unique_and_new_in_the_next() {
         let ids: BTreeSet<String> = (0..500).map(|i| format!("{:032x}", i * 7919)).collect();
-        let a = display_names(&ids);
-        let b = display_names(&ids);
+        let key = ExportKey::from_bytes([7; 32]);
+        let a = display_names(&ids, &key);
+        let b = display_names(&ids, &key);
         assert_eq!(a, b);
         let unique: BTreeSet<&String> = a.values().collect();
         assert_eq!(unique.len(), ids.len());
+        let other = display_names(&ids, &ExportKey::from_bytes([8; 32]));
+        let same = ids.iter().filter(|id| a[*id] == other[*id]).count();
+        assert!(same < 5, "{same} of 500 people kept their display name under another export key");
     }
 
     #[test]
