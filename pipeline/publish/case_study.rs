@@ -183,7 +183,7 @@ impl ExportKey {
         format: impl Fn(usize) -> String,
     ) -> BTreeMap<String, String> {
         let mut ordered: Vec<(&String, [u8; 32])> = values.into_iter().map(|v| (v, self.digest(label, v))).collect();
-        ordered.sort_by(|a, b| a.1.cmp(&b.1));
+        ordered.sort_by_key(|(_, digest)| *digest);
         ordered.into_iter().enumerate().map(|(n, (v, _))| (v.clone(), format(n + 1))).collect()
     }
 
@@ -544,12 +544,12 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
     let context_ids: Vec<String> =
         (0..cx.rows).map(|i| cx.text("context_id", i).unwrap_or_else(|| i.to_string())).collect();
     let local_context = key.local_ids("context", &context_ids, |n| format!("CX-{n:03}"));
-    for i in 0..cx.rows {
+    for (i, context_id) in context_ids.iter().enumerate() {
         let linked = cx.list("linked_person_ids", i);
         let local: Vec<String> = linked.iter().filter_map(|p| local_person.get(p).cloned()).collect();
         *linked_removed.entry("context links".into()).or_insert(0) += linked.len() - local.len();
         contexts.1.push(vec![
-            local_context.get(&context_ids[i]).cloned(),
+            local_context.get(context_id).cloned(),
             cx.text("context_type", i),
             cx.text("description", i).map(|n| name_people(&n, &by_token)),
             month(cx.text("identified_date", i)),
