@@ -658,7 +658,7 @@ Notes and descriptions use those names. They are not real names, and another exp
 - Identifiers are local to this export (`YP-001`, `EP-001`, `CX-001`, `School 01`), numbered and ordered by a random key \
 drawn for this export and never stored: they do not link to the warehouse, to any other export or to any other dataset.\n\
 - What can still be matched: the text of notes is the warehouse's scrubbed text, so someone holding the warehouse \
-could find a note there. Hand this export only to people without access to the warehouse.\n\
+could find a note there, so this export is for people without access to the warehouse.\n\
 - Dates are months (`YYYY-MM`). Phone numbers, addresses, postcodes, dates and other people's names in notes were \
 replaced before the data reached the warehouse (`[PHONE]`, `[ADDRESS]`, `[NAME]`, …).\n\
 - **k-anonymity, k = {k}**, on age band, gender, ethnic group and postcode: every combination of those four values \
