@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 
-use context::{STOP_WORDS, WordsView};
+use context::{RELATIONS, STOP_WORDS, TITLES, WordsView};
 pub use gazetteer::{Gazetteer, gazetteer};
 pub use lexicon::Lexicon;
 use patterns::{has_number_or_at, patterns};
@@ -352,8 +352,19 @@ impl Scrubber {
             let w = &words[i];
             let between = &text[last_end..w.start];
             let original = view.original(i);
-            if view.is_placeholder(i) || original.bytes().any(|b| b.is_ascii_digit()) {
-                // The scrubber's own tokens stay; numbers are the typed patterns' business.
+            if view.is_placeholder(i) {
+                i += 1;
+                previous_was_name = false;
+                continue;
+            }
+            if original.bytes().any(|b| b.is_ascii_digit()) {
+                // Numbers are the typed patterns' business; a name with digits stuck to it
+                // ("Jayden2", "dripboy09") still goes.
+                if let Some(token) = self.token_with_digits(original) {
+                    out.push_str(between);
+                    out.push_str(token);
+                    last_end = w.end;
+                }
                 i += 1;
                 previous_was_name = false;
                 continue;
@@ -397,6 +408,21 @@ impl Scrubber {
         }
         out.push_str(&text[last_end..]);
         out
+    }
+
+    /// The token of a word holding digits whose letters are a name or no word ("Jayden2",
+    /// "dripboy09"); short letter parts ("S47", "KS3", "Y10", "A3") stay.
+    fn token_with_digits(&self, original: &str) -> Option<&str> {
+        let mut found = None;
+        for run in original.split(|c: char| !c.is_alphabetic()).filter(|r| r.chars().count() >= 4) {
+            let key = fold(run);
+            match self.single.get(&key) {
+                Some(target) => return Some(target.token()),
+                None if !self.lexicon.allows(&key, run) => found = Some("[NAME]"),
+                None => {}
+            }
+        }
+        found
     }
 
     /// Whether a word may stay: an allowed word, or a word joined from allowed parts.
@@ -448,6 +474,10 @@ impl Scrubber {
     /// not an ordinary word first.
     fn is_name_in_context(&self, view: &WordsView<'_>, i: usize, previous_was_name: bool) -> bool {
         let key = view.key(i);
+        // A relation or a title ("Uncle Ray", "DS Patel") is the cue, not the name.
+        if (RELATIONS.contains(&key) || TITLES.contains(&key)) && !self.single.contains_key(key) {
+            return false;
+        }
         if view.follows_title(i) {
             return true;
         }

@@ -288,6 +288,8 @@ const NOT_PLACE: &[&str] = &[
     "for",
     "via",
     "near",
+    "health",
+    "community",
 ];
 
 /// Where the place's own name starts in a match such as "took YP to hillingdon hospital": after
@@ -405,6 +407,8 @@ fn sources() -> Vec<(String, &'static str, Check)> {
         let mut list: Vec<(String, &'static str, Check)> = vec![
             (r"(?i)\b[\w.%+'’-]+\s?@\s?[a-z0-9-]+(?:\s?\.\s?[a-z0-9-]+)+\b".into(), "[EMAIL]", Check::Any),
             (r"(?i)\b[a-z0-9._%+-]+\s*(?:\[at\]|\(at\)|\bat\b)\s*[a-z0-9-]+\s*(?:(?:\[dot\]|\(dot\)|\bdot\b)\s*[a-z0-9-]+\s*)+".into(), "[EMAIL]", Check::Any),
+            (r"(?i)\b[a-z0-9._%+-]+\s*(?:\[at\]|\(at\))\s*[a-z0-9-]+(?:\s*(?:\[dot\]|\(dot\)|\.)\s*[a-z0-9-]+)*".into(), "[EMAIL]", Check::Any),
+            (r"(?i)\b[\w.%+'’-]+@[a-z0-9-]{2,}\b".into(), "[EMAIL]", Check::Any),
             (r#"(?i)\b(?:https?://|www\.)[^\s<>"]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}/[^\s<>"]*"#.into(), "[URL]", Check::Any),
             (r"(?:^|[^\w@.])(?P<x>@[\w.]{2,30})".into(), "[HANDLE]", Check::Any),
             (r"\b\w{2,}#\d{3,5}\b|\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b".into(), "[HANDLE]", Check::Any),
@@ -419,7 +423,7 @@ fn sources() -> Vec<(String, &'static str, Check)> {
             (format!(r"(?i)\b(?:ref(?:erence)?|id|case\s*(?:no|number|ref|id)|lcs|mosaic|liquidlogic|eclipse|ehm|ticket|file|record|client\s*(?:no|number|id))\b\.?(?:\s*(?:no\.?|number|#|id|ref))?\s*[:.#-]?\s*{id}"), "[CASE_REF]", Check::Digit),
             (r"(?i)\b(?:reg(?:istration)?|vrm|plate|index|number\s*plate|vehicle)\b(?:\s*(?:no\.?|number|mark))?\s*[:.#-]?\s*(?P<x>[A-Z0-9]{2,4}\s?[A-Z0-9]{2,4})\b".into(), "[VEHICLE]", Check::LetterAndDigit),
             (r"\b(?:[A-Z]{2}\d{2}\s?[A-Z]{3}|[A-Z]\d{1,3}\s?[A-Z]{3}|[A-Z]{3}\s?\d{1,3}[A-Z])\b".into(), "[VEHICLE]", Check::Any),
-            (r"(?i)\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b".into(), "[NI]", Check::Any),
+            (r"(?i)\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b".into(), "[NI]", Check::Any),
             (r"(?i)\b[A-Z](?:\s?\d){11}\s?[0-9A-Z]\b".into(), "[UPN]", Check::Any),
             (r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b".into(), "[DATE]", Check::Any),
             (r"\b\d{1,2}/\d{1,2}\b".into(), "[DATE]", Check::DayMonth),

@@ -319,3 +319,29 @@ fn numbers_that_identify_no_one_stay() {
         assert_eq!(s.scrub(text), text);
     }
 }
+
+/// Leaks found by attacking the scrubber from outside, as a black box.
+#[test]
+fn leaks_found_by_an_attacker_stay_closed() {
+    let s = scrubber_of(&[("Jayden", "Smith")]);
+    for (text, gone) in [
+        ("NI number QQ 12 34 56 C and qq123456c.", "12 34 56"),
+        ("NINO QQ12 34 56C on file.", "QQ12"),
+        ("Email jay(at)gmail.com tonight.", "jay"),
+        ("His email is jay@gmail now.", "jay@"),
+        ("Online as Jayden2 and dripboy09.", "Jayden2"),
+        ("Online as Jayden2 and dripboy09.", "dripboy"),
+    ] {
+        let out = s.scrub(text);
+        assert!(!out.contains(gone), "{gone} survived: {out}");
+    }
+    for (text, kept) in [
+        ("Uncle Ray and Sister Destiny attended.", "Uncle"),
+        ("Referred to the sexual health clinic.", "sexual health clinic"),
+        ("DS Patel took the statement.", "DS"),
+        ("NI number and UPN checked; IMEI noted.", "NI number and UPN"),
+    ] {
+        let out = s.scrub(text);
+        assert!(out.contains(kept), "{kept} lost: {out}");
+    }
+}
