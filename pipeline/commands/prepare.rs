@@ -1,5 +1,7 @@
 //! `rni prepare`: pseudonymise an authority's returns at source into a package.
 
+use std::path::Path;
+
 use crate::cli::PrepareArgs;
 use crate::config::schema::Schemas;
 use crate::error::{Error, ExitStatus, Result};
@@ -21,6 +23,7 @@ pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
     for dir in &args.names_from {
         names_from.extend(discover_returns(dir, &schemas)?);
     }
+    refuse_another_keys_package(&args.out, pseudonymiser.key_id())?;
     std::fs::create_dir_all(&args.out).map_err(Error::io("cannot create", &args.out))?;
     let mode =
         Mode::Prepare { pseudonymiser: &pseudonymiser, out: &args.out, lexicon: &lexicon, names_from: &names_from };
@@ -30,4 +33,39 @@ pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
     crate::term::out(&summary(&report));
     tracing::info!(key_id = pseudonymiser.key_id(), "package written to {}", args.out.display());
     Ok(ExitStatus::problems_if(report.has_table_errors()))
+}
+
+/// A package holds one key's pseudonyms: writing into a package made with another key (or into
+/// a folder that holds anything but a package) would mix them, so it is refused untouched.
+fn refuse_another_keys_package(out: &Path, key_id: &str) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    let manifest = out.join("MANIFEST.json");
+    if !manifest.is_file() {
+        let is_empty = std::fs::read_dir(out).map(|mut e| e.next().is_none()).unwrap_or(false);
+        return if is_empty {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "{} exists and is not a package (no MANIFEST.json); nothing was written: choose an empty or new folder",
+                out.display()
+            )))
+        };
+    }
+    let bytes = std::fs::read(&manifest).map_err(Error::io("cannot read", &manifest))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        action: "is not a package manifest:",
+        path: manifest.clone(),
+        source,
+    })?;
+    match value.get("key_id").and_then(|k| k.as_str()) {
+        Some(existing) if existing == key_id => Ok(()),
+        Some(existing) => Err(Error::Key(format!(
+            "{} was made with key id {existing} and this key has id {key_id}; a package never mixes keys \
+             (use that key, or prepare into a new folder); nothing was written",
+            out.display()
+        ))),
+        None => Err(Error::Usage(format!("{} holds a manifest without a key id; nothing was written", out.display()))),
+    }
 }

@@ -357,3 +357,24 @@ fn scrubbing_recall_on_synthetic_notes() {
     assert_eq!(in_missed, 0, "every name of a young person in the return is removed");
     assert!(recall_outside >= 95.0, "recall for names outside the return is {recall_outside:.2}%");
 }
+
+#[test]
+fn prepare_never_mixes_keys_in_one_package() {
+    let dir = temp();
+    messy_returns(dir.path(), "12");
+    rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "pkg"]);
+    let before = std::fs::read(dir.path().join("pkg/MANIFEST.json")).expect("manifest");
+    rni_ok(dir.path(), &["keygen", "--out", "other.key"]);
+    let out = rni(dir.path(), &["prepare", "--key-file", "other.key", "returns", "--out", "pkg"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never mixes keys"));
+    assert_eq!(std::fs::read(dir.path().join("pkg/MANIFEST.json")).expect("manifest"), before, "untouched");
+    // The same key may prepare into its own package again.
+    rni_ok(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "pkg"]);
+    // A folder that is no package is refused too.
+    std::fs::create_dir_all(dir.path().join("notes")).expect("mkdir");
+    std::fs::write(dir.path().join("notes/thesis.txt"), "mine").expect("write");
+    let out = rni(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "notes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("notes/tables").exists());
+}
