@@ -5,7 +5,9 @@
 //! 1 to 5 are suppressed, and so is any rate or value built on such a count;
 //! where a breakdown has exactly one suppressed cell and a published total,
 //! the next smallest cell (or the total) is suppressed too so that nothing can
-//! be found by subtraction; programme-wide (`ALL`) counts are rounded. Rows
+//! be found by subtraction; programme-wide (`ALL`) counts are rounded, and
+//! `ALL` rates are worked out from the rounded counts (suppressed when a rounded
+//! denominator is 0), so that no exact programme-wide figure can be read back. Rows
 //! from published reference statistics keep their own symbols. The exact rows
 //! go only to `restricted/`.
 
@@ -33,10 +35,21 @@ pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
         match row.kind {
             MetricKind::Reference | MetricKind::Level => {}
             _ if row.authority_code == "ALL" => {
+                let exact_denominator = row.denominator;
                 row.numerator = policy.round(row.numerator);
                 row.denominator = policy.round(row.denominator);
-                if row.kind == MetricKind::Count {
-                    row.value = row.numerator.map(|n| n as f64);
+                match row.kind {
+                    MetricKind::Count => row.value = row.numerator.map(|n| n as f64),
+                    // A programme-wide rate is worked out from the published, rounded figures:
+                    // an exact rate beside rounded counts would give the exact counts back.
+                    MetricKind::Percentage => match (row.numerator, row.denominator) {
+                        (Some(n), Some(d)) if d > 0 => row.value = Some(100.0 * n as f64 / d as f64),
+                        (_, Some(0)) if exact_denominator.is_some_and(|d| d > 0) => suppress(row),
+                        _ => {}
+                    },
+                    // A median over few items tells about those items, programme-wide too.
+                    MetricKind::Value if policy.is_small(exact_denominator) => suppress(row),
+                    _ => {}
                 }
             }
             _ => {
@@ -120,6 +133,34 @@ mod tests {
         assert_eq!((out[1].value, out[1].numerator, out[1].status.as_str()), (None, None, "c"));
         assert_eq!((out[2].value, out[2].status.as_str()), (Some(6.0), ""));
         assert_eq!(out[3].status, "c");
+    }
+
+    /// Regression: `40/220, 18.1` could only be 40/221. An `ALL` rate is the rate of the
+    /// published (rounded) counts, so it gives nothing back that they do not.
+    #[test]
+    fn programme_rates_come_from_the_rounded_counts() {
+        let rate_of = |n: i64, d: i64, period: &str| MetricRow {
+            kind: MetricKind::Percentage,
+            period: period.into(),
+            numerator: Some(n),
+            denominator: Some(d),
+            value: Some(100.0 * n as f64 / d as f64),
+            ..row("pct_relocated", "ALL", "", n)
+        };
+        let rate = rate_of(41, 221, "2025Q1");
+        let tiny = rate_of(1, 4, "2025Q2");
+        let median = MetricRow {
+            kind: MetricKind::Value,
+            numerator: None,
+            denominator: Some(3),
+            value: Some(30.0),
+            ..row("median_days_between_reviews", "ALL", "", 0)
+        };
+        let out = apply(&[rate, tiny, median], &policy());
+        assert_eq!((out[0].numerator, out[0].denominator), (Some(40), Some(220)));
+        assert_eq!(out[0].value, Some(18.18), "100 × 40 / 220, not the exact 18.55");
+        assert_eq!(out[1].status, SUPPRESSED, "a rate whose rounded denominator is 0 is not published");
+        assert_eq!(out[2].status, SUPPRESSED, "a median over 3 gaps is not published, ALL or not");
     }
 
     #[test]

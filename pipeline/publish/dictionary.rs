@@ -276,7 +276,9 @@ Published metrics (`metrics/metric_values.*`, `report/`) follow this default pol
 - a rate whose numerator or denominator is suppressed is suppressed;
 - secondary suppression: where a breakdown has exactly one suppressed cell and its total is published, \
 the next smallest cell is suppressed too, so no suppressed cell can be derived by subtraction;
-- programme-wide (`ALL`) counts are rounded to the nearest 10;
+- programme-wide (`ALL`) counts are rounded to the nearest 10, `ALL` percentages are computed from the rounded \
+numerator and denominator (suppressed when the rounded denominator is 0), and an `ALL` median over 1 to 5 gaps is \
+suppressed;
 - record-level case-study exports meet k-anonymity (default k = 5) on age band, gender, ethnic group and \
 postcode district, by generalising and then suppressing.
 
