@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::cli::PrepareArgs;
 use crate::config::schema::Schemas;
 use crate::error::{Error, ExitStatus, Result};
-use crate::ingest::discover::{discover_returns, with_sibling_quarters};
+use crate::ingest::discover::{discover_returns, sibling_quarters};
 use crate::privacy::keys::{ProjectKey, Pseudonymiser};
 use crate::privacy::scrub::Lexicon;
 use crate::publish::package::{Mode, run_all, summary, write_package_manifest, write_rejections};
@@ -19,7 +19,7 @@ pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
     let lexicon = Lexicon::with_vocabularies(&args.vocabulary)?;
     let schemas = Schemas::builtin()?;
     let returns = discover_returns(&args.returns, &schemas)?;
-    let mut names_from = with_sibling_quarters(&returns, &schemas)?;
+    let mut names_from = sibling_quarters(&args.returns, &schemas)?;
     for dir in &args.names_from {
         names_from.extend(discover_returns(dir, &schemas)?);
     }

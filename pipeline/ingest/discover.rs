@@ -186,19 +186,16 @@ fn kind_of(extension: &str) -> &'static str {
     })
 }
 
-/// The returns of the same authorities found beside the given ones (the other quarters in
-/// each return's authority folder), for the names pass: a quarter prepared on its own still
-/// knows the names of the quarters before it.
-pub fn with_sibling_quarters(returns: &[ReturnDir], schemas: &Schemas) -> Result<Vec<ReturnDir>> {
-    let mut folders: Vec<PathBuf> = returns.iter().filter_map(|r| r.dir.parent().map(Path::to_path_buf)).collect();
-    folders.sort();
-    folders.dedup();
-    let mut out = Vec::new();
-    for folder in folders {
-        let is_authority = folder.file_name().is_some_and(|n| is_authority_code(&n.to_string_lossy()));
-        if is_authority && let Ok(found) = discover_returns(&folder, schemas) {
-            out.extend(found);
-        }
+/// When `root` is one quarter of an authority (`<code>/<period>/`), the other quarters beside
+/// it, for the names pass: a quarter prepared on its own still knows the names of the quarters
+/// before it. A root that holds an authority's folder already holds all its quarters.
+pub fn sibling_quarters(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>> {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(authority) = root.canonicalize().ok().and_then(|r| r.parent().map(Path::to_path_buf)) else {
+        return Ok(Vec::new());
+    };
+    if Period::parse(&name(root)).is_err() || !is_authority_code(&name(&authority)) {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    discover_returns(&authority, schemas)
 }

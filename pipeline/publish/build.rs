@@ -15,8 +15,6 @@
 //! warehouse never mixes keys: a different key id is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,7 +30,7 @@ use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
 use crate::privacy::scrub::Lexicon;
 use crate::publish::manifest::{
-    AuthorityEntry, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file,
+    AuthorityEntry, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file, write_json,
 };
 use crate::publish::package::{self, Stage, Writing};
 use crate::publish::{metric_files, staging};
@@ -390,14 +388,7 @@ fn write_manifest(
         files,
         metric_rows,
     };
-    let path = b.staging.join("MANIFEST.json");
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json {
-        action: "cannot write",
-        path: path.clone(),
-        source,
-    })?;
-    let mut f = File::create(&path).map_err(Error::io("cannot write", &path))?;
-    f.write_all(&json).and_then(|()| f.sync_all()).map_err(Error::io("cannot write", &path))?;
+    write_json(&b.staging.join("MANIFEST.json"), &manifest)?;
     Ok(manifest)
 }
 

@@ -33,6 +33,7 @@ use crate::config::period::Period;
 use crate::config::schema::Schemas;
 use crate::engine::metrics;
 use crate::error::{Error, Result};
+use crate::publish::manifest::write_json;
 use crate::publish::parquet::write_derived;
 
 /// What to export.
@@ -590,13 +591,7 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         linked_rows_removed: linked_removed,
         rows_written,
     };
-    let path = options.out.join("disclosure-report.json");
-    let json = serde_json::to_vec_pretty(&report).map_err(|source| Error::Json {
-        action: "cannot write",
-        path: path.clone(),
-        source,
-    })?;
-    std::fs::write(&path, json).map_err(Error::io("cannot write", &path))?;
+    write_json(&options.out.join("disclosure-report.json"), &report)?;
     let path = options.out.join("README.md");
     std::fs::write(&path, readme(options, &report)).map_err(Error::io("cannot write", &path))?;
     let path = options.out.join("data-dictionary.md");

@@ -207,3 +207,20 @@ pub struct PackageManifest<'a> {
     /// Files and sheets in the returns that were not read, as `authority/period: what`.
     pub ignored: Vec<String>,
 }
+
+/// Writes `value` as pretty JSON to `path`, whole or not at all: into a temporary file beside
+/// it, flushed to disk, then renamed into place.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let json = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
+        action: "cannot write",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io("cannot write", dir))?;
+    std::io::Write::write_all(&mut temp, &json)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(Error::io("cannot write", path))?;
+    temp.persist(path).map_err(|e| Error::io("cannot write", path)(e.error))?;
+    Ok(())
+}

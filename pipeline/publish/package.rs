@@ -28,7 +28,7 @@ use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
 use crate::privacy::pseudonymise::TablePseudonymiser;
 use crate::privacy::scrub::{Lexicon, Scrubber};
-use crate::publish::manifest::{InputReport, OutputReport, PackageManifest, sha256_file};
+use crate::publish::manifest::{InputReport, OutputReport, PackageManifest, sha256_file, write_json};
 use crate::publish::parquet::PartitionWriter;
 
 /// What a run does with the returns it is given.
@@ -392,15 +392,7 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
             .flat_map(|r| r.ignored_files.iter().map(move |f| format!("{}/{}: {f}", r.authority_code, r.period)))
             .collect(),
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|source| Error::Json {
-        action: "cannot write",
-        path: path.clone(),
-        source,
-    })?;
-    let mut temp = tempfile::NamedTempFile::new_in(out).map_err(Error::io("cannot write", out))?;
-    std::io::Write::write_all(&mut temp, &json).map_err(Error::io("cannot write", &path))?;
-    temp.persist(&path).map_err(|e| Error::io("cannot write", &path)(e.error))?;
-    Ok(())
+    write_json(&path, &manifest)
 }
 
 /// A summary table of a run, for the terminal.

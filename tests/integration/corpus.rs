@@ -89,6 +89,27 @@ impl Tally {
     }
 }
 
+/// Prints recall per category, the control figure and the first misses, and fails below 98%
+/// recall or above 5% of controls lost.
+#[allow(clippy::print_stdout)] // the measured figures are the test's output
+fn report(corpus: &str, spans: &Tally, controls: &Tally, min_spans: usize) {
+    let (n, removed) = spans.total();
+    let (k, kept) = controls.total();
+    let recall = removed as f64 / n as f64;
+    let lost = (k - kept) as f64 / k as f64;
+    println!("{corpus} corpus: recall {:.1}% ({removed}/{n}): {}", 100.0 * recall, spans.line());
+    println!("{corpus} corpus: control words lost {:.1}% ({} of {k})", 100.0 * lost, k - kept);
+    for miss in spans.misses.iter().take(40) {
+        println!("  missed {miss}");
+    }
+    for miss in controls.misses.iter().take(40) {
+        println!("  lost {miss}");
+    }
+    assert!(n >= min_spans && k >= 200, "the {corpus} corpus holds {min_spans} spans and 200 controls");
+    assert!(recall >= 0.98, "{corpus}: recall {:.2}% is below 98%", 100.0 * recall);
+    assert!(lost <= 0.05, "{corpus}: {:.2}% of controls lost, above 5%", 100.0 * lost);
+}
+
 fn people_of(record: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (i, p) in record["people"].as_array().into_iter().flatten().enumerate() {
@@ -103,7 +124,6 @@ fn people_of(record: &Value) -> Vec<(String, String, String)> {
 }
 
 #[test]
-#[allow(clippy::print_stdout)] // the measured recall is the test's output
 fn names_no_list_holds_are_removed_and_ordinary_words_stay() {
     let lexicon = Lexicon::builtin().expect("lexicon");
     let (mut names, mut controls) = (Tally::default(), Tally::default());
@@ -123,25 +143,10 @@ fn names_no_list_holds_are_removed_and_ordinary_words_stay() {
             }
         }
     }
-    let (n, removed) = names.total();
-    let (k, kept) = controls.total();
-    let recall = removed as f64 / n as f64;
-    let lost = (k - kept) as f64 / k as f64;
-    println!("names corpus: recall {:.1}% ({removed}/{n}): {}", 100.0 * recall, names.line());
-    println!("names corpus: control words lost {:.1}% ({} of {k})", 100.0 * lost, k - kept);
-    for miss in names.misses.iter().take(40) {
-        println!("  missed {miss}");
-    }
-    for miss in controls.misses.iter().take(40) {
-        println!("  lost {miss}");
-    }
-    assert!(n >= 1000 && k >= 200, "the corpus holds 1,000 names and 200 control words");
-    assert!(recall >= 0.98, "recall on names {:.2}% is below 98%", 100.0 * recall);
-    assert!(lost <= 0.05, "{:.2}% of control words lost, above 5%", 100.0 * lost);
+    report("names", &names, &controls, 1000);
 }
 
 #[test]
-#[allow(clippy::print_stdout)] // the measured recall is the test's output
 fn identifiers_and_places_are_removed_and_numbers_that_identify_no_one_stay() {
     let lexicon = Lexicon::builtin().expect("lexicon");
     let (mut spans, mut controls) = (Tally::default(), Tally::default());
@@ -173,19 +178,5 @@ fn identifiers_and_places_are_removed_and_numbers_that_identify_no_one_stay() {
             }
         }
     }
-    let (n, removed) = spans.total();
-    let (k, kept) = controls.total();
-    let recall = removed as f64 / n as f64;
-    let lost = (k - kept) as f64 / k as f64;
-    println!("identifiers corpus: recall {:.1}% ({removed}/{n}): {}", 100.0 * recall, spans.line());
-    println!("identifiers corpus: control strings lost {:.1}% ({} of {k})", 100.0 * lost, k - kept);
-    for miss in spans.misses.iter().take(40) {
-        println!("  missed {miss}");
-    }
-    for miss in controls.misses.iter().take(40) {
-        println!("  lost {miss}");
-    }
-    assert!(n >= 500 && k >= 200, "the corpus holds 500 spans and 200 control strings");
-    assert!(recall >= 0.98, "recall on identifiers and places {:.2}% is below 98%", 100.0 * recall);
-    assert!(lost <= 0.05, "{:.2}% of control strings lost, above 5%", 100.0 * lost);
+    report("identifiers", &spans, &controls, 500);
 }

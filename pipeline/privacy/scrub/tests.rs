@@ -345,3 +345,17 @@ fn leaks_found_by_an_attacker_stay_closed() {
         assert!(out.contains(kept), "{kept} lost: {out}");
     }
 }
+
+proptest::proptest! {
+    /// Any text scrubs without a panic, and a young person's name planted in it as a word,
+    /// in any case, never survives.
+    #[test]
+    fn any_text_scrubs_and_a_planted_name_goes(text in "\\PC{0,80}|[a-zA-Z0-9 \\[\\]:@.'’-]{0,80}", upper in proptest::bool::ANY) {
+        let s = scrubber_of(&[("Orlaith", "Quennell")]);
+        let _ = s.scrub(&text);
+        let name = if upper { "ORLAITH" } else { "orlaith" };
+        let out = s.scrub(&format!("{text} {name} {text}"));
+        let words: Vec<String> = out.split(|c: char| !c.is_alphanumeric()).map(fold).collect();
+        proptest::prop_assert!(!words.iter().any(|w| w == "orlaith"), "{}", out);
+    }
+}
