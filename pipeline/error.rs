@@ -199,6 +199,14 @@ pub enum HeaderError {
     /// The catalogue file is not valid.
     #[error("queries/metrics.toml is not a valid catalogue")]
     Catalogue(#[source] toml::de::Error),
+    /// A catalogue link names no count metric.
+    #[error("`{metric}` is linked to `{target}`, which is not a count metric of the catalogue")]
+    BadLink {
+        /// The metric with the link.
+        metric: String,
+        /// What it names.
+        target: String,
+    },
 }
 
 /// How a command ended, as the process exit code says it (ripgrep's and ruff's convention).

@@ -4,7 +4,7 @@
 -- numerator: none
 -- denominator: number of gaps the median is taken over (used for disclosure control)
 -- grain: authority_code (and ALL), period
--- inputs: scoped_periods, reviews_latest
+-- inputs: scoped_periods, reviews_latest, returned_tables
 with periods as (
     select * from scoped_periods
 ),
@@ -33,9 +33,15 @@ gaps as (
 ),
 
 gaps_scoped as (
+    -- programme-wide gaps only from the authorities that sent reviews for the quarter
     select * from gaps
     union all
-    select * replace ('ALL' as authority_code) from gaps
+    select 'ALL' as authority_code, g.episode_id, g.review_date, g.gap_days
+    from gaps as g
+    inner join returned_tables as s
+        on s.table_name = 'reviews'
+        and s.authority_code = g.authority_code
+        and g.review_date between s.period_start and s.period_end
 ),
 
 in_period as (

@@ -22,14 +22,19 @@ pub struct Policy {
     pub suppress_min: i64,
     /// Largest count that is suppressed (5).
     pub suppress_max: i64,
-    /// Whether secondary suppression is applied within breakdowns.
+    /// Whether secondary suppression is applied over linked figures.
     pub secondary_suppression: bool,
     /// Programme-wide counts are rounded to a multiple of this (10).
     pub round_programme_to: i64,
+    /// Fewest whole values the attacker's interval of a suppressed figure may hold (3).
+    pub protection_level: i64,
     /// Decimal places of published values.
     pub value_decimals: u32,
     /// k for record-level exports.
     pub k_anonymity: usize,
+    /// The public practice each setting follows, by setting.
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 impl Policy {
@@ -37,10 +42,14 @@ impl Policy {
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
         let policy: Policy = toml::from_str(text)
             .map_err(|e| Error::Schema { file: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
-        if policy.suppress_min < 1 || policy.suppress_max < policy.suppress_min || policy.round_programme_to < 1 {
+        if policy.suppress_min < 1
+            || policy.suppress_max < policy.suppress_min
+            || policy.round_programme_to < 1
+            || policy.protection_level < 1
+        {
             return Err(Error::Schema {
                 file: origin.to_string(),
-                message: "need 1 ≤ suppress_min ≤ suppress_max and round_programme_to ≥ 1".into(),
+                message: "need 1 ≤ suppress_min ≤ suppress_max, round_programme_to ≥ 1 and protection_level ≥ 1".into(),
             });
         }
         Ok(policy)

@@ -125,6 +125,36 @@ struct CatalogueEntry {
     section: Section,
     label: String,
     headline: Option<String>,
+    table: Option<String>,
+    breakdowns: Option<Breakdowns>,
+    denominator_is: Option<String>,
+    denominator_within: Option<String>,
+    within: Option<String>,
+}
+
+/// How a count metric's breakdown cells relate to its total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Breakdowns {
+    /// Each record has one code: the cells add up to the total.
+    Partition,
+    /// A record may have several codes: each cell is at most the total, and together at least it.
+    Overlapping,
+}
+
+/// How a metric's published figures relate to other metrics' (same authority and quarter):
+/// public facts, in the data dictionary, that disclosure control and its attacker's audit
+/// both take into account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// How the breakdown cells relate to the total.
+    pub breakdowns: Option<Breakdowns>,
+    /// A percentage whose denominator is this count metric's total.
+    pub denominator_is: Option<String>,
+    /// A percentage whose denominator is at most this count metric's total.
+    pub denominator_within: Option<String>,
+    /// A count that is at most this count metric's total.
+    pub within: Option<String>,
 }
 
 /// One metric: its catalogue entry, its kind and description from the SQL header, and the SQL.
@@ -140,6 +170,10 @@ pub struct Metric {
     pub headline: Option<String>,
     /// How disclosure control treats it.
     pub kind: MetricKind,
+    /// The return table it is computed from (none for reference statistics).
+    pub table: Option<String>,
+    /// How its figures relate to other metrics'.
+    pub links: Links,
     /// What it measures: the header's first lines, up to the first `key:` line.
     pub description: String,
     /// The query.
@@ -187,8 +221,24 @@ pub fn catalogue() -> Result<Vec<Metric>> {
             section: entry.section,
             label: entry.label,
             headline: entry.headline,
+            table: entry.table,
+            links: Links {
+                breakdowns: entry.breakdowns,
+                denominator_is: entry.denominator_is,
+                denominator_within: entry.denominator_within,
+                within: entry.within,
+            },
             sql,
         });
+    }
+    for m in &metrics {
+        let links = [&m.links.denominator_is, &m.links.denominator_within, &m.links.within];
+        for target in links.into_iter().flatten() {
+            if !metrics.iter().any(|t| &t.id == target && t.kind == MetricKind::Count) {
+                let origin = "queries/metrics.toml".to_string();
+                return Err(bad(&origin, HeaderError::BadLink { metric: m.id.clone(), target: target.clone() }));
+            }
+        }
     }
     if let Some((id, _)) = QUERIES.iter().find(|(id, _)| !metrics.iter().any(|m| m.id == *id)) {
         return Err(bad(&format!("queries/{id}.sql"), HeaderError::NotListed));

@@ -1,25 +1,23 @@
 //! Disclosure control: exact metric rows → publishable rows (PRODUCT.md §6).
 //!
 //! A stage of its own, driven by one policy file (`policy/disclosure.toml`,
-//! built in; another can be given with `--policy`). Authority-level counts of
-//! 1 to 5 are suppressed, and so is any rate or value built on such a count;
-//! where a breakdown has exactly one suppressed cell and a published total,
-//! the next smallest cell (or the total) is suppressed too so that nothing can
-//! be found by subtraction; programme-wide (`ALL`) counts are rounded, and
-//! `ALL` rates are worked out from the rounded counts (suppressed when a rounded
-//! denominator is 0), so that no exact programme-wide figure can be read back. Rows
-//! from published reference statistics keep their own symbols. The exact rows
-//! go only to `restricted/`.
+//! built in; another can be given with `--policy`). The primary rules:
+//! authority-level counts of 1 to 5 are suppressed, and so is any rate or
+//! value built on such a count or whose complement (denominator − numerator)
+//! is 1 to 5; programme-wide (`ALL`) counts are rounded, and `ALL` rates are
+//! worked out from the rounded counts (suppressed when a rounded denominator
+//! is 0), so that no exact programme-wide figure can be read back. Then
+//! secondary suppression over every linked figure ([`crate::engine::linked`])
+//! makes sure no suppressed figure can be narrowed down from what is left.
+//! Rows from published reference statistics and figures not available (`x`)
+//! keep their own symbols. The exact rows go only to `restricted/`.
 
 use crate::config::policy::Policy;
-use crate::config::queries::MetricKind;
-use crate::engine::metrics::MetricRow;
-use std::collections::BTreeMap;
+use crate::config::queries::{Metric, MetricKind};
+use crate::engine::linked;
+use crate::engine::rows::MetricRow;
 
-/// Status of a suppressed cell.
-pub const SUPPRESSED: &str = "c";
-/// Status of a value that cannot be computed (a rate over nothing).
-pub const NOT_APPLICABLE: &str = "z";
+pub use crate::engine::rows::{NOT_APPLICABLE, SUPPRESSED};
 
 fn suppress(row: &mut MetricRow) {
     row.numerator = None;
@@ -29,11 +27,12 @@ fn suppress(row: &mut MetricRow) {
 }
 
 /// Applies the policy to exact rows; returns the rows to publish.
-pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
+pub fn apply(rows: &[MetricRow], metrics: &[Metric], policy: &Policy) -> Vec<MetricRow> {
     let mut out: Vec<MetricRow> = rows.to_vec();
     for row in &mut out {
         match row.kind {
             MetricKind::Reference | MetricKind::Level => {}
+            _ if !row.status.is_empty() => {}
             _ if row.authority_code == "ALL" => {
                 let exact_denominator = row.denominator;
                 row.numerator = policy.round(row.numerator);
@@ -53,7 +52,11 @@ pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
                 }
             }
             _ => {
-                if policy.is_small(row.numerator) || policy.is_small(row.denominator) {
+                let complement = match (row.kind, row.numerator, row.denominator) {
+                    (MetricKind::Percentage, Some(n), Some(d)) => Some(d - n),
+                    _ => None,
+                };
+                if policy.is_small(row.numerator) || policy.is_small(row.denominator) || policy.is_small(complement) {
                     suppress(row);
                 }
             }
@@ -66,40 +69,12 @@ pub fn apply(rows: &[MetricRow], policy: &Policy) -> Vec<MetricRow> {
         row.value = policy.round_value(row.value);
     }
     if policy.secondary_suppression {
-        secondary(&mut out);
+        let unprotected = linked::protect(rows, &mut out, metrics, policy);
+        if unprotected > 0 {
+            tracing::warn!(figures = unprotected, "secondary suppression could not protect every figure");
+        }
     }
     out
-}
-
-/// Within each breakdown of an authority-level count, one suppressed cell
-/// beside a published total brings down the next smallest cell (or the total).
-fn secondary(rows: &mut [MetricRow]) {
-    let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        if r.kind == MetricKind::Count && r.authority_code != "ALL" {
-            groups.entry((r.metric.clone(), r.authority_code.clone(), r.period.clone())).or_default().push(i);
-        }
-    }
-    for members in groups.values() {
-        let Some(&total) = members.iter().find(|&&i| rows[i].breakdown.is_empty()) else { continue };
-        let cells: Vec<usize> = members.iter().copied().filter(|&i| !rows[i].breakdown.is_empty()).collect();
-        if cells.is_empty() || rows[total].status == SUPPRESSED {
-            continue;
-        }
-        let suppressed = cells.iter().filter(|&&i| rows[i].status == SUPPRESSED).count();
-        if suppressed != 1 {
-            continue;
-        }
-        let next = cells
-            .iter()
-            .copied()
-            .filter(|&i| rows[i].status.is_empty() && rows[i].numerator.is_some_and(|n| n > 0))
-            .min_by(|&a, &b| rows[a].numerator.cmp(&rows[b].numerator).then(rows[a].breakdown.cmp(&rows[b].breakdown)));
-        match next {
-            Some(i) => suppress(&mut rows[i]),
-            None => suppress(&mut rows[total]),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -125,10 +100,14 @@ mod tests {
         Policy::load(None).expect("default policy")
     }
 
+    fn metrics() -> Vec<Metric> {
+        crate::config::queries::catalogue().expect("catalogue")
+    }
+
     #[test]
     fn small_counts_are_suppressed_and_zero_stays() {
         let rows = vec![row("m", "E1", "", 0), row("m", "E2", "", 3), row("m", "E3", "", 6), row("m", "E4", "", 1)];
-        let out = apply(&rows, &policy());
+        let out = apply(&rows, &metrics(), &policy());
         assert_eq!((out[0].value, out[0].status.as_str()), (Some(0.0), ""));
         assert_eq!((out[1].value, out[1].numerator, out[1].status.as_str()), (None, None, "c"));
         assert_eq!((out[2].value, out[2].status.as_str()), (Some(6.0), ""));
@@ -156,7 +135,7 @@ mod tests {
             value: Some(30.0),
             ..row("median_days_between_reviews", "ALL", "", 0)
         };
-        let out = apply(&[rate, tiny, median], &policy());
+        let out = apply(&[rate, tiny, median], &metrics(), &policy());
         assert_eq!((out[0].numerator, out[0].denominator), (Some(40), Some(220)));
         assert_eq!(out[0].value, Some(18.18), "100 × 40 / 220, not the exact 18.55");
         assert_eq!(out[1].status, SUPPRESSED, "a rate whose rounded denominator is 0 is not published");
@@ -165,7 +144,8 @@ mod tests {
 
     #[test]
     fn programme_counts_are_rounded_to_ten() {
-        let out = apply(&[row("m", "ALL", "", 3), row("m", "ALL", "", 15), row("m", "ALL", "", 124)], &policy());
+        let out =
+            apply(&[row("m", "ALL", "", 3), row("m", "ALL", "", 15), row("m", "ALL", "", 124)], &metrics(), &policy());
         let values: Vec<_> = out.iter().map(|r| r.value).collect();
         assert_eq!(values, vec![Some(0.0), Some(20.0), Some(120.0)]);
     }
@@ -180,7 +160,7 @@ mod tests {
         z.kind = MetricKind::Percentage;
         z.denominator = Some(0);
         z.value = None;
-        let out = apply(&[r, z], &policy());
+        let out = apply(&[r, z], &metrics(), &policy());
         assert_eq!(out[0].status, "c");
         assert_eq!((out[1].status.as_str(), out[1].value), ("z", None));
     }
@@ -188,17 +168,30 @@ mod tests {
     #[test]
     fn one_suppressed_cell_brings_down_the_next_smallest() {
         // total 20 = A 3 + B 7 + C 10: A is suppressed, so B must go too, or A = 20 - 7 - 10.
-        let rows =
-            vec![row("m", "E1", "", 20), row("m", "E1", "A", 3), row("m", "E1", "B", 7), row("m", "E1", "C", 10)];
-        let out = apply(&rows, &policy());
+        let rows = vec![
+            row("panel_meetings", "E1", "", 20),
+            row("panel_meetings", "E1", "A", 3),
+            row("panel_meetings", "E1", "B", 7),
+            row("panel_meetings", "E1", "C", 10),
+        ];
+        let out = apply(&rows, &metrics(), &policy());
         let status: Vec<&str> = out.iter().map(|r| r.status.as_str()).collect();
         assert_eq!(status, vec!["", "c", "c", ""]);
         // With no other non-zero cell the total goes.
-        let rows = vec![row("m", "E1", "", 4), row("m", "E1", "A", 4), row("m", "E1", "B", 0)];
-        let out = apply(&rows, &policy());
+        let rows = vec![
+            row("panel_meetings", "E1", "", 4),
+            row("panel_meetings", "E1", "A", 4),
+            row("panel_meetings", "E1", "B", 0),
+        ];
+        let out = apply(&rows, &metrics(), &policy());
         assert_eq!(out[0].status, "c");
-        let rows = vec![row("m", "E1", "", 9), row("m", "E1", "A", 4), row("m", "E1", "B", 0), row("m", "E1", "C", 5)];
-        let out = apply(&rows, &policy());
+        let rows = vec![
+            row("panel_meetings", "E1", "", 9),
+            row("panel_meetings", "E1", "A", 4),
+            row("panel_meetings", "E1", "B", 0),
+            row("panel_meetings", "E1", "C", 5),
+        ];
+        let out = apply(&rows, &metrics(), &policy());
         let status: Vec<&str> = out.iter().map(|r| r.status.as_str()).collect();
         assert_eq!(status, vec!["", "c", "", "c"], "two suppressed cells already protect each other");
     }

@@ -15,35 +15,13 @@ use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, Strin
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
 
-use crate::config::queries::{MetricKind, catalogue};
+use crate::config::queries::catalogue;
 use crate::config::reference;
+use crate::engine::coverage;
 use crate::engine::session::query_error;
 use crate::error::{Error, Result};
 
-/// One row of `metric_values`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricRow {
-    /// Metric id (the query's file stem).
-    pub metric: String,
-    /// How it is disclosure-controlled.
-    pub kind: MetricKind,
-    /// ONS code, `ALL`, `SN:<code>` or England's code.
-    pub authority_code: String,
-    /// Name of the area.
-    pub authority_name: String,
-    /// Quarter, or DfE reporting year for reference metrics.
-    pub period: String,
-    /// `''` or a code.
-    pub breakdown: String,
-    /// Numerator (the count for counts).
-    pub numerator: Option<i64>,
-    /// Denominator.
-    pub denominator: Option<i64>,
-    /// The value.
-    pub value: Option<f64>,
-    /// `''` published, `c` suppressed, `x` not available, `z` not applicable, or a published symbol.
-    pub status: String,
-}
+pub use crate::engine::rows::{MetricRow, NOT_APPLICABLE, SUPPRESSED};
 
 /// Runs SQL and collects the result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Vec<RecordBatch>> {
@@ -59,8 +37,9 @@ fn column_as(batch: &RecordBatch, name: &str, to: &DataType, origin: &str) -> Re
 /// Runs every metric query; returns the exact rows (before disclosure control), sorted.
 pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
     let authorities = reference::authorities()?;
+    let metrics = catalogue()?;
     let mut rows = Vec::new();
-    for entry in catalogue()? {
+    for entry in &metrics {
         let (metric, sql, kind) = (&entry.id, entry.sql, entry.kind);
         let origin = format!("queries/{metric}.sql");
         let started = std::time::Instant::now();
@@ -105,15 +84,32 @@ pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
             }
         }
     }
-    rows.sort_by(|a, b| {
-        (&a.metric, &a.authority_code, &a.period, &a.breakdown).cmp(&(
-            &b.metric,
-            &b.authority_code,
-            &b.period,
-            &b.breakdown,
-        ))
-    });
+    let returned = returned_tables(ctx).await?;
+    coverage::apply(&mut rows, &returned, &metrics, |code| reference::area_name(code, &authorities));
     Ok(rows)
+}
+
+/// Every (table, authority, period) the warehouse holds a return table for.
+async fn returned_tables(ctx: &SessionContext) -> Result<coverage::Returned> {
+    let origin = "returned_tables";
+    let batches = run_sql(ctx, "select table_name, authority_code, period from returned_tables", origin).await?;
+    let mut out = coverage::Returned::new();
+    for batch in batches {
+        let column = |i: usize| -> Result<StringArray> {
+            let col = arrow::compute::cast(batch.column(i), &DataType::Utf8)
+                .map_err(|e| Error::Query { origin: origin.to_string(), source: e.into() })?;
+            Ok(col
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .unwrap_or_else(|| StringArray::from(Vec::<String>::new())))
+        };
+        let (t, a, p) = (column(0)?, column(1)?, column(2)?);
+        for i in 0..batch.num_rows().min(t.len()).min(a.len()).min(p.len()) {
+            out.insert((t.value(i).to_string(), a.value(i).to_string(), p.value(i).to_string()));
+        }
+    }
+    Ok(out)
 }
 
 /// The Arrow schema of `metric_values`.

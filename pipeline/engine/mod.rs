@@ -4,9 +4,15 @@
 //! or package and never imports [`crate::ingest`] or [`crate::privacy`] (a
 //! test checks the source). [`session`] registers the tables, rni's own
 //! small tables and the views of `queries/views/` in DataFusion; [`metrics`]
-//! runs every metric query into tidy rows; [`disclosure`] suppresses and
-//! rounds them under the policy.
+//! runs every metric query into tidy rows, with [`coverage`] marking what an
+//! authority did not send; [`disclosure`] suppresses and rounds them under
+//! the policy, [`linked`] adds secondary suppression over every linked
+//! figure, and [`attack`] audits the result as an attacker would.
 
+pub mod attack;
+pub mod coverage;
 pub mod disclosure;
+pub mod linked;
 pub mod metrics;
+pub mod rows;
 pub mod session;

@@ -3,7 +3,8 @@
 //! A warehouse's `tables/` are registered as hive-partitioned Parquet tables
 //! (an absent table is an empty one with its schema), beside small tables
 //! rni makes itself: `periods` (every authority and quarter with a return,
-//! with its first and last day), `codes` (accepted codes from the schemas)
+//! with its first and last day), `returned_tables` (the same for each table a
+//! return holds), `codes` (accepted codes from the schemas)
 //! and the reference statistics in tidy form (`efh_factors`, `population`,
 //! `statistical_neighbours`). Then the views of `queries/views/` are created
 //! in order: the `*_latest` views keep the latest row of each episode, young
@@ -44,12 +45,14 @@ fn text(values: Vec<String>) -> ArrayRef {
     Arc::new(StringArray::from(values))
 }
 
-/// Every (authority, period) partition under `tables/`.
-fn partitions(warehouse: &Path) -> Result<BTreeSet<(String, String)>> {
+/// Every (table, authority, period) partition under `tables/`: the tables each authority sent
+/// for each quarter (a table sent with no rows has a partition all the same).
+fn partitions(warehouse: &Path) -> Result<BTreeSet<(String, String, String)>> {
     let mut out = BTreeSet::new();
     let tables = warehouse.join("tables");
     let Ok(entries) = std::fs::read_dir(&tables) else { return Ok(out) };
     for table in entries.flatten() {
+        let table_name = table.file_name().to_string_lossy().into_owned();
         let Ok(authorities) = std::fs::read_dir(table.path()) else { continue };
         for a in authorities.flatten() {
             let name = a.file_name().to_string_lossy().into_owned();
@@ -58,7 +61,7 @@ fn partitions(warehouse: &Path) -> Result<BTreeSet<(String, String)>> {
             for p in periods.flatten() {
                 let pname = p.file_name().to_string_lossy().into_owned();
                 if let Some(period) = pname.strip_prefix("period=") {
-                    out.insert((code.to_string(), period.to_string()));
+                    out.insert((table_name.clone(), code.to_string(), period.to_string()));
                 }
             }
         }
@@ -104,35 +107,50 @@ pub async fn open_in(warehouse: &Path, schemas: &Schemas, scratch: &Path) -> Res
             ctx.register_table(&table.name, Arc::new(empty)).map_err(query_error(&table.name))?;
         }
     }
-    // periods: every return in the warehouse with its quarter's first and last day.
+    // periods: every return in the warehouse with its quarter's first and last day;
+    // returned_tables: the same for each table the return holds.
     let parts = partitions(warehouse)?;
-    let mut codes_col = Vec::new();
-    let mut periods_col = Vec::new();
-    let mut starts = Vec::new();
-    let mut ends = Vec::new();
-    for (code, period) in &parts {
-        let Ok(p) = Period::parse(period) else { continue };
-        codes_col.push(code.clone());
-        periods_col.push(period.clone());
-        starts.push(days(p.start()));
-        ends.push(days(p.end()));
-    }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("authority_code", DataType::Utf8, false),
-        Field::new("period", DataType::Utf8, false),
-        Field::new("period_start", DataType::Date32, false),
-        Field::new("period_end", DataType::Date32, false),
-    ]));
-    let periods = mem_table(
-        schema,
+    let returns: BTreeSet<(&str, &str)> = parts.iter().map(|(_, c, p)| (c.as_str(), p.as_str())).collect();
+    let quarter = |period: &str| Period::parse(period).ok().map(|p| (days(p.start()), days(p.end())));
+    let dates = |keys: &mut dyn Iterator<Item = &str>| -> (ArrayRef, ArrayRef) {
+        let (starts, ends): (Vec<i32>, Vec<i32>) = keys.filter_map(quarter).unzip();
+        (Arc::new(Date32Array::from(starts)), Arc::new(Date32Array::from(ends)))
+    };
+    let dated: Vec<(&str, &str)> = returns.iter().copied().filter(|(_, p)| quarter(p).is_some()).collect();
+    let (starts, ends) = dates(&mut dated.iter().map(|(_, p)| *p));
+    let period_fields = || {
         vec![
-            text(codes_col),
-            text(periods_col),
-            Arc::new(Date32Array::from(starts)),
-            Arc::new(Date32Array::from(ends)),
+            Field::new("authority_code", DataType::Utf8, false),
+            Field::new("period", DataType::Utf8, false),
+            Field::new("period_start", DataType::Date32, false),
+            Field::new("period_end", DataType::Date32, false),
+        ]
+    };
+    let periods = mem_table(
+        Arc::new(Schema::new(period_fields())),
+        vec![
+            text(dated.iter().map(|(c, _)| c.to_string()).collect()),
+            text(dated.iter().map(|(_, p)| p.to_string()).collect()),
+            starts,
+            ends,
         ],
     )?;
     ctx.register_table("periods", periods).map_err(query_error("periods"))?;
+    let sent: Vec<&(String, String, String)> = parts.iter().filter(|(_, _, p)| quarter(p).is_some()).collect();
+    let (starts, ends) = dates(&mut sent.iter().map(|(_, _, p)| p.as_str()));
+    let mut fields = vec![Field::new("table_name", DataType::Utf8, false)];
+    fields.extend(period_fields());
+    let returned = mem_table(
+        Arc::new(Schema::new(fields)),
+        vec![
+            text(sent.iter().map(|(t, _, _)| t.clone()).collect()),
+            text(sent.iter().map(|(_, c, _)| c.clone()).collect()),
+            text(sent.iter().map(|(_, _, p)| p.clone()).collect()),
+            starts,
+            ends,
+        ],
+    )?;
+    ctx.register_table("returned_tables", returned).map_err(query_error("returned_tables"))?;
     register_codes(&ctx, schemas)?;
     register_reference(&ctx)?;
     // The views of `is_materialised` are computed once, not once per metric, and

@@ -22,15 +22,17 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::policy::Policy;
+use crate::config::queries::catalogue;
 use crate::config::schema::Schemas;
-use crate::engine::{disclosure, metrics, session};
+use crate::engine::{attack, disclosure, metrics, session};
 use crate::error::{Error, Result};
 use crate::ingest::discover::{ReturnDir, discover_returns};
 use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
 use crate::privacy::scrub::Lexicon;
 use crate::publish::manifest::{
-    AuthorityEntry, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file, write_json,
+    AuthorityEntry, DisclosureSummary, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file,
+    write_json,
 };
 use crate::publish::package::{self, Stage, Writing};
 use crate::publish::{metric_files, staging};
@@ -150,16 +152,63 @@ fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<
     let returns = timings.time("discover", || discover(b))?;
     let authorities = timings.time("prepare", || prepare_all(b, &returns))?;
     refuse_rejections_when_strict(b.options, &authorities)?;
+    let metrics_catalogue = catalogue()?;
     let (exact, published) = timings.time("metrics", || {
         let exact = compute_metrics(b)?;
-        let published = disclosure::apply(&exact, &b.options.policy);
+        let published = disclosure::apply(&exact, &metrics_catalogue, &b.options.policy);
         Ok((exact, published))
     })?;
+    let attack =
+        timings.time("disclosure audit", || Ok(attack::audit(&published, &metrics_catalogue, &b.options.policy)))?;
     let files = timings.time("write", || write_outputs(b, &exact, &published, &authorities))?;
+    write_json(&b.staging.join("restricted/disclosure-audit.json"), &attack)?;
     timings.time("audit", || audit_staging(b, &returns))?;
     timings.0.insert("total".into(), started.elapsed().as_secs_f64());
-    let manifest = write_manifest(b, timings, authorities, files, published.len())?;
+    let summary = DisclosureSummary {
+        suppressed_rows: published.iter().filter(|r| r.status == disclosure::SUPPRESSED).count(),
+        suppressed_figures: attack.suppressed_figures,
+        narrowest_interval: attack.narrowest_interval,
+        protection_level: b.options.policy.protection_level,
+        findings: attack.findings.len(),
+    };
+    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary)?;
+    refuse_recoverable_figures(b, &attack)?;
     Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Where a build refused by the attacker's audit leaves its restricted files (beside `--out`).
+pub fn refused_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "warehouse".into());
+    out.with_file_name(format!("{name}.refused"))
+}
+
+/// Step: a build whose published metrics would give a suppressed figure away publishes nothing;
+/// the manifest it would have published and the audit's findings go to `<out>.refused/restricted/`.
+fn refuse_recoverable_figures(b: &Build<'_>, attack: &attack::Report) -> Result<()> {
+    let refused = refused_path(&b.options.out);
+    if attack.findings.is_empty() {
+        let _ = std::fs::remove_dir_all(&refused);
+        return Ok(());
+    }
+    let restricted = b.staging.join("restricted");
+    let manifest = b.staging.join("MANIFEST.json");
+    std::fs::rename(&manifest, restricted.join("MANIFEST.json")).map_err(Error::io("cannot move", &manifest))?;
+    let _ = std::fs::remove_dir_all(&refused);
+    std::fs::create_dir_all(&refused).map_err(Error::io("cannot create", &refused))?;
+    std::fs::rename(&restricted, refused.join("restricted")).map_err(Error::io("cannot move", &restricted))?;
+    let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &attack.findings {
+        *rules.entry(f.rule).or_default() += 1;
+        tracing::error!(metric = %f.metric, authority = %f.authority_code, period = %f.period, rule = f.rule, "published metrics would give a figure away");
+    }
+    let rules: Vec<String> = rules.iter().map(|(rule, n)| format!("{n} {rule}")).collect();
+    Err(Error::Failed(format!(
+        "the attacker's audit of the metrics found {} figure(s) that could be recovered ({}); nothing was \
+         published; the manifest it would have published and the findings are in {}",
+        attack.findings.len(),
+        rules.join(", "),
+        refused.join("restricted").display()
+    )))
 }
 
 /// Step: find the returns, once.
@@ -376,6 +425,7 @@ fn write_manifest(
     authorities: Vec<AuthorityEntry>,
     files: Vec<OutputReport>,
     metric_rows: usize,
+    disclosure: DisclosureSummary,
 ) -> Result<WarehouseManifest> {
     let manifest = WarehouseManifest {
         kind: "rni-warehouse".into(),
@@ -387,6 +437,7 @@ fn write_manifest(
         authorities,
         files,
         metric_rows,
+        disclosure,
     };
     write_json(&b.staging.join("MANIFEST.json"), &manifest)?;
     Ok(manifest)

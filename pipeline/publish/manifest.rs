@@ -169,6 +169,24 @@ pub struct WarehouseManifest {
     pub files: Vec<OutputReport>,
     /// Rows in `metrics/metric_values`.
     pub metric_rows: usize,
+    /// What disclosure control suppressed, and the attacker's audit of it.
+    #[serde(default)]
+    pub disclosure: DisclosureSummary,
+}
+
+/// Disclosure control in one build, as the manifest records it (counts only, never a value).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisclosureSummary {
+    /// Authority-level metric rows published as `c`.
+    pub suppressed_rows: usize,
+    /// Distinct suppressed figures the attacker's audit examined.
+    pub suppressed_figures: usize,
+    /// Fewest whole values any suppressed figure can take given everything published.
+    pub narrowest_interval: Option<i64>,
+    /// The policy's protection level the narrowest interval is held to.
+    pub protection_level: i64,
+    /// Figures an attacker could recover or narrow down (0 in every published build).
+    pub findings: usize,
 }
 
 /// Reads a warehouse's manifest, if it has one.
