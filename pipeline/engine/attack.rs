@@ -186,8 +186,9 @@ impl<'a> Table<'a> {
             let high = if kind == Some(Breakdowns::Partition) { 0.0 } else { f64::INFINITY };
             self.facts.push(Fact { terms, low: 0.0, high });
         }
-        // Each published ALL figure is the sum of its authorities' figures, within the rounding.
-        for row in rows.iter().filter(|r| r.authority_code == "ALL" && r.status.is_empty()) {
+        // Each published ALL figure is the sum of its authorities' figures, within the rounding
+        // (a rate or median not shown keeps its rounded figures: they count too).
+        for row in rows.iter().filter(|r| r.authority_code == "ALL" && r.status != "x") {
             for (part, value) in [(NUM, row.numerator), (DEN, row.denominator)] {
                 let Some(rounded) = value else { continue };
                 let target = self.cell_of(row, part);
@@ -224,26 +225,26 @@ pub fn audit(published: &[MetricRow], metrics: &[Metric], policy: &Policy) -> Re
     };
     // Published figures that are small themselves, or small as the rest of what they are part of.
     for (c, known) in &table.cells {
-        if let Known::Value(v) = known {
-            if small(*v) {
-                report.findings.push(finding("small count", c, None, None));
-            }
+        if let Known::Value(v) = known
+            && small(*v)
+        {
+            report.findings.push(finding("small count", c, None, None));
         }
     }
     for fact in &table.facts {
         let [(x, 1.0), (y, -1.0)] = &fact.terms[..] else { continue };
-        if let (Some(Known::Value(a)), Some(Known::Value(b))) = (table.cells.get(x), table.cells.get(y)) {
-            if small(b - a) {
-                report.findings.push(finding("small complement", x, None, None));
-            }
+        if let (Some(Known::Value(a)), Some(Known::Value(b))) = (table.cells.get(x), table.cells.get(y))
+            && small(b - a)
+        {
+            report.findings.push(finding("small complement", x, None, None));
         }
     }
     // ALL: rounded counts, and rates of the rounded counts.
     let scale = 10f64.powi(policy.value_decimals as i32);
-    for row in published.iter().filter(|r| r.authority_code == "ALL" && r.status.is_empty()) {
+    for row in published.iter().filter(|r| r.authority_code == "ALL" && r.status != "x") {
         let c = cell(&row.metric, "ALL", &row.period, &row.breakdown, NUM);
         let unrounded = [row.numerator, row.denominator].iter().flatten().any(|v| v % policy.round_programme_to != 0);
-        if matches!(row.kind, MetricKind::Count | MetricKind::Percentage) && unrounded {
+        if matches!(row.kind, MetricKind::Count | MetricKind::Percentage | MetricKind::Value) && unrounded {
             report.findings.push(finding("programme count", &c, None, None));
         }
         if let (MetricKind::Percentage, Some(n), Some(d), Some(v)) =

@@ -26,6 +26,12 @@ fn suppress(row: &mut MetricRow) {
     row.status = SUPPRESSED.to_string();
 }
 
+/// A programme-wide value not shown: its rounded figures stay, so the `c` adds nothing to them.
+fn hide_value(row: &mut MetricRow) {
+    row.value = None;
+    row.status = SUPPRESSED.to_string();
+}
+
 /// Applies the policy to exact rows; returns the rows to publish.
 pub fn apply(rows: &[MetricRow], metrics: &[Metric], policy: &Policy) -> Vec<MetricRow> {
     let mut out: Vec<MetricRow> = rows.to_vec();
@@ -41,13 +47,16 @@ pub fn apply(rows: &[MetricRow], metrics: &[Metric], policy: &Policy) -> Vec<Met
                     MetricKind::Count => row.value = row.numerator.map(|n| n as f64),
                     // A programme-wide rate is worked out from the published, rounded figures:
                     // an exact rate beside rounded counts would give the exact counts back.
+                    // Whether it is shown depends only on the rounded figures, which stay published,
+                    // so that a `c` here tells nothing they do not.
                     MetricKind::Percentage => match (row.numerator, row.denominator) {
                         (Some(n), Some(d)) if d > 0 => row.value = Some(100.0 * n as f64 / d as f64),
-                        (_, Some(0)) if exact_denominator.is_some_and(|d| d > 0) => suppress(row),
+                        (_, Some(0)) if exact_denominator.is_some_and(|d| d > 0) => hide_value(row),
                         _ => {}
                     },
-                    // A median over few items tells about those items, programme-wide too.
-                    MetricKind::Value if policy.is_small(exact_denominator) => suppress(row),
+                    // A median over few items tells about those items, programme-wide too: it is
+                    // shown only when the rounded count of items is above the rounded threshold.
+                    MetricKind::Value if row.denominator <= policy.round(Some(policy.suppress_max)) => hide_value(row),
                     _ => {}
                 }
             }

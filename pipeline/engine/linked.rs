@@ -43,7 +43,8 @@ struct Key {
 /// One number of the published table, and the rows that carry it.
 struct Figure {
     exact: i64,
-    rows: Vec<usize>,
+    /// The rows that carry it, and whether as their denominator.
+    rows: Vec<(usize, bool)>,
     /// What a suppressed figure is known to be at least (1 for counts, 0 for numerators of rates).
     floor: i128,
 }
@@ -106,13 +107,15 @@ impl<'a> Model<'a> {
         let mut rates = Vec::new();
         for &r in rows {
             let row = &exact[r];
-            if !matches!(out[r].status.as_str(), "" | "c") {
+            let programme_row = row.authority_code == PROGRAMME;
+            if !matches!(out[r].status.as_str(), "" | "c") && !(programme_row && out[r].status == "z") {
                 continue;
             }
-            if row.kind == MetricKind::Percentage && row.authority_code != PROGRAMME {
-                if let (Some(n), Some(d)) = (canonical(row, false, &by_id), canonical(row, true, &by_id)) {
-                    rates.push((n, d));
-                }
+            if row.kind == MetricKind::Percentage
+                && row.authority_code != PROGRAMME
+                && let (Some(n), Some(d)) = (canonical(row, false, &by_id), canonical(row, true, &by_id))
+            {
+                rates.push((n, d));
             }
             for denominator in [false, true] {
                 let Some(key) = canonical(row, denominator, &by_id) else { continue };
@@ -126,7 +129,7 @@ impl<'a> Model<'a> {
                     (is_programme, list.len() - 1)
                 });
                 let figure = &mut list[i];
-                figure.rows.push(r);
+                figure.rows.push((r, denominator));
                 figure.floor = figure.floor.max(if !denominator && row.kind == MetricKind::Percentage { 0 } else { 1 });
             }
         }
@@ -208,13 +211,18 @@ impl<'a> Model<'a> {
         model
     }
 
+    /// Whether any row still shows the figure (an `ALL` row whose value is hidden still shows
+    /// its rounded figures).
     fn published(&self, figure: &Figure) -> bool {
-        figure.rows.iter().any(|&r| self.out[r].status.is_empty())
+        figure.rows.iter().any(|&(r, denominator)| {
+            let row = &self.out[r];
+            if denominator { row.denominator.is_some() } else { row.numerator.is_some() }
+        })
     }
 
     fn hide(&mut self, programme: bool, i: usize) {
         let rows = if programme { self.programme[i].rows.clone() } else { self.figures[i].rows.clone() };
-        for r in rows {
+        for (r, _) in rows {
             suppress(&mut self.out[r]);
         }
     }

@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 
 use arrow::datatypes::DataType;
 
-use crate::config::queries::catalogue;
+use crate::config::policy::Policy;
+use crate::config::queries::{Breakdowns, MetricKind, catalogue};
 use crate::config::schema::{IdKind, Schemas, TableSchema};
 use crate::error::Result;
 use crate::ingest::normalise::normalise;
@@ -53,8 +54,57 @@ pub fn render(schemas: &Schemas) -> Result<String> {
     }
     render_pseudonyms(&mut md);
     render_metrics(&mut md)?;
-    md.push_str(DISCLOSURE);
+    render_disclosure(&mut md)?;
     Ok(md)
+}
+
+/// Disclosure control: the rules, the links between figures that secondary suppression and
+/// the attacker's audit both use (an attacker reads them here), and the policy's sources.
+fn render_disclosure(md: &mut String) -> Result<()> {
+    let policy = Policy::load(None)?;
+    let text = DISCLOSURE
+        .replace("{min}", &policy.suppress_min.to_string())
+        .replace("{max}", &policy.suppress_max.to_string())
+        .replace("{round}", &policy.round_programme_to.to_string())
+        .replace("{half}", &(policy.round_programme_to / 2).to_string())
+        .replace("{below}", &(policy.round_programme_to - 1 - policy.round_programme_to / 2).to_string())
+        .replace("{protection}", &policy.protection_level.to_string())
+        .replace("{k}", &policy.k_anonymity.to_string());
+    md.push_str(&text);
+    let _ = writeln!(md, "How published figures are linked (`queries/metrics.toml`):\n");
+    let _ = writeln!(md, "| metric | source table | links |");
+    let _ = writeln!(md, "|---|---|---|");
+    for m in catalogue()? {
+        let mut links = Vec::new();
+        match m.links.breakdowns {
+            Some(Breakdowns::Partition) => links.push("breakdown cells add up to the total".to_string()),
+            Some(Breakdowns::Overlapping) => {
+                links.push("each breakdown cell is at most the total; together at least the total".to_string())
+            }
+            None => {}
+        }
+        if let Some(t) = &m.links.denominator_is {
+            links.push(format!("denominator is the `{t}` total"));
+        }
+        if let Some(t) = &m.links.denominator_within {
+            links.push(format!("denominator is at most the `{t}` total"));
+        }
+        if let Some(t) = &m.links.within {
+            links.push(format!("at most the `{t}` total"));
+        }
+        if m.kind == MetricKind::Percentage {
+            links.push("numerator at most denominator".into());
+        }
+        let table = m.table.as_deref().map_or("(reference)".to_string(), |t| format!("`{t}`"));
+        let links = if links.is_empty() { "—".to_string() } else { links.join("; ") };
+        let _ = writeln!(md, "| `{}` | {} | {} |", m.id, table, links);
+    }
+    let _ = writeln!(md, "\nThe policy's settings follow public practice (`policy/disclosure.toml`, `[sources]`):\n");
+    for (setting, source) in &policy.sources {
+        let _ = writeln!(md, "- {setting}: {source}");
+    }
+    md.push_str("\nExact, unsuppressed figures are kept only under `restricted/`, which is never published.\n");
+    Ok(())
 }
 
 /// The published metrics: the `metric_values` columns and every metric with its header comment.
@@ -270,19 +320,44 @@ are hive partition columns (in the path, not in the file).
 const DISCLOSURE: &str = "\
 ## Disclosure control
 
-Published metrics (`metrics/metric_values.*`, `report/`) follow this default policy:
+Published metrics (`metrics/metric_values.*`, `report/`) follow the policy in `policy/disclosure.toml` \
+(another can be given with `--policy`). In order:
 
-- authority-level counts of 1 to 5 are suppressed (`status = c`, value empty); 0 stays 0;
-- a rate whose numerator or denominator is suppressed is suppressed;
-- secondary suppression: where a breakdown has exactly one suppressed cell and its total is published, \
-the next smallest cell is suppressed too, so no suppressed cell can be derived by subtraction;
-- programme-wide (`ALL`) counts are rounded to the nearest 10, `ALL` percentages are computed from the rounded \
-numerator and denominator (suppressed when the rounded denominator is 0), and an `ALL` median over 1 to 5 gaps is \
-suppressed;
-- record-level case-study exports meet k-anonymity (default k = 5) on age band, gender, ethnic group and \
-postcode district, by generalising and then suppressing.
+1. **Missing is not zero.** A metric whose source table (below) an authority did not send for a quarter is \
+`x` with every figure empty; an authority that sent nothing that quarter has `x` rows too. `ALL` counts and \
+percentages are the sums over the authorities that sent the table that quarter (the `ALL` median is over \
+their review gaps); an `ALL` row with no such authority is `x`.
+2. **Primary suppression.** An authority's count of {min} to {max} is suppressed (`status = c`, every figure \
+empty); 0 stays 0. So is a percentage whose numerator or denominator is {min} to {max}, or whose complement \
+(denominator − numerator) is; and a median over {min} to {max} gaps.
+3. **Programme-wide rounding.** `ALL` counts, numerators and denominators are rounded to the nearest {round} \
+(halves up: the exact sum lies between the published figure − {half} and + {below}); `ALL` percentages are \
+worked out from the rounded numerator and denominator (suppressed when the rounded denominator is 0), and an \
+`ALL` median over {min} to {max} gaps is suppressed.
+4. **Secondary suppression over every linked figure.** Each number is one figure however many rows carry it \
+(an authority's `episodes_started` total is the denominator of every percentage over episodes started, so \
+hiding one hides it everywhere). The links below, each authority's figures as the sum of the rounded `ALL` \
+figure, and the knowledge that a suppressed figure is at least 1 (zeros are published; at least 0 for the \
+numerator of a rate) are written as sums with bounds. For every suppressed figure rni works out the whole \
+values it could take given everything published — first by propagating bounds, then exactly by integer \
+linear programming — and while one could take fewer than {protection} values, it suppresses the smallest \
+published, non-zero figure of a link that pins it (of any link of the figure, or of a neighbouring link, \
+when only several links together pin it), or, when none is left, the rounded `ALL` figure of that link. A \
+figure {min} to {max} below the figure it is part of (a cell and its total, a numerator and its \
+denominator, a count within a count) is suppressed as a small complement. Smallest first keeps the loss of \
+information small; each quarter is done on its own, since no link crosses quarters.
+5. **The attacker's audit.** Every build then attacks its own published metrics with code that shares \
+nothing with the suppression: every suppressed figure becomes an unknown whole number, every published fact \
+a linear constraint, and an integer programme finds the smallest and largest value of each unknown. If any \
+could take fewer than {protection} values, if a count of {min} to {max} or a small complement is published, \
+or an `ALL` count or rate is not the rounded one, the build publishes nothing, exits 1, logs the metric, \
+authority and quarter of each finding, and leaves the manifest it would have published and the findings \
+(with their intervals) in `<warehouse>.refused/restricted/`. `MANIFEST.json` records the number of \
+suppressed rows and figures and the narrowest interval of every published build; \
+`restricted/disclosure-audit.json` has the audit in full.
+6. **Record-level case-study exports** meet k-anonymity (k = {k}, from the same policy file) on age band, \
+gender, ethnic group and postcode district, by generalising and then suppressing.
 
-Exact, unsuppressed figures are kept only under `restricted/`, which is never published.
 ";
 
 #[cfg(test)]

@@ -361,5 +361,6 @@ figure{margin:12px 0}.lead{color:#444}.foot{color:#666;font-size:.8rem;margin-to
 
 const LEGEND: &str = "<div class=\"legend\"><strong>Symbols:</strong> \
 <code>c</code> suppressed (a count of 1 to 5, or a cell that would reveal one); \
-<code>x</code> not available; <code>z</code> not applicable (nothing to divide by); \
+<code>x</code> not available (the authority did not send that table for the quarter; All partner authorities \
+is over the authorities that did); <code>z</code> not applicable (nothing to divide by); \
 <code>u</code> low reliability (as published by DfE). Programme-wide (All partner authorities) counts are rounded to the nearest 10.</div>";

@@ -6,6 +6,7 @@ mod build;
 mod case_study;
 mod cli;
 mod corpus;
+mod disclosure;
 mod hostile;
 mod layout;
 mod metrics;

@@ -46,7 +46,26 @@ What the attacker assumes (all read in the dictionary / PRODUCT.md):
   panel_meetings_contextual_lens <= panel_meetings total;
 * numerator <= denominator for every percentage;
 * median_days_between_reviews publishes the number of gaps as denominator
-  (a count: summed into ALL, suppressed ones >= 1).
+  (a count: summed into ALL, suppressed ones >= 1);
+* an ``x`` figure is unknown (>= 0) and may or may not be in the ALL sum.
+
+A suppressed ALL rate is read as "rounded denominator 0" and a suppressed ALL
+median as "1 to 5 gaps" (the documented reasons); ``trust_all_c=False`` drops
+that reading, for a tool that may also hide ALL figures as secondary
+suppression (the test falls back to it when the exact figures show it).
+
+``all_ratio_attack`` first tests whether the ALL percentages are worked out
+from the rounded figures (as documented): when every published ALL value
+equals 100 x rounded numerator / rounded denominator it assumes so and the
+value tells nothing more; one value that does not match shows the tool uses
+the exact figures, and then every ALL value pins (n, d).
+
+``combined_attack(rows, policy_aware=True)`` is a stronger, optional attacker
+who also trusts the OLD documented suppression rule (a suppressed figure is 1
+to 5 unless the rule's one kind of secondary suppression can have hidden it;
+a suppressed rate has a numerator or denominator of 1 to 5).  Its findings are
+reported, not failed on, because a policy with wider secondary suppression
+breaks its assumptions (``model_violations(..., policy_aware=True)`` says so).
 """
 
 from __future__ import annotations
@@ -375,13 +394,17 @@ def _all_cells(rows: list[Row]):
     return out
 
 
-def _all_bounds(r: Row, fld: str, idx=None):
-    """Bounds of the exact ALL sum behind one published ALL field (None if nothing known)."""
+def _all_bounds(r: Row, fld: str, idx=None, trust_all_c: bool = True):
+    """Bounds of the exact ALL sum behind one published ALL field (None if nothing known).
+
+    With ``trust_all_c``, a suppressed ALL rate or median is taken to be
+    suppressed for the documented reason (rounded denominator 0; 1 to 5 gaps),
+    not as a secondary suppression."""
     k = _kind(r.metric)
     v = _cell_value(r, fld)
     if v is not None:
         return max(0, v - ROUND_BELOW), v + ROUND_ABOVE
-    if r.status == "c":
+    if r.status == "c" and trust_all_c:
         if k == "pct":
             if r.metric in EPS_DEN and idx is not None:
                 eps = idx.get(("episodes_started", "ALL", r.period, ""))
@@ -393,13 +416,13 @@ def _all_bounds(r: Row, fld: str, idx=None):
     return None
 
 
-def rounding_attack(rows) -> list[Finding]:
+def rounding_attack(rows, trust_all_c: bool = True) -> list[Finding]:
     """ALL = round10(sum of authorities): bound a suppressed authority cell by the others."""
     rows = normalise(rows)
     idx = _index(rows)
     findings = []
     for (metric, period, bd, fld), (allrow, members) in _all_cells(rows).items():
-        b = _all_bounds(allrow, fld, idx)
+        b = _all_bounds(allrow, fld, idx, trust_all_c)
         if b is None:
             continue
         lo_all, hi_all = b
@@ -506,7 +529,7 @@ def _var_key(fld, metric, auth, period, bd):
     return (fld, metric, auth, period, bd)
 
 
-def build_model(rows, exact_all_values: bool | None = None, policy_aware: bool = False) -> Model:
+def build_model(rows, exact_all_values: bool | None = None, policy_aware: bool = False, trust_all_c: bool = True) -> Model:
     """Every published figure of a build and every relation the dictionary gives, as a linear model.
 
     ``policy_aware`` adds what the documented suppression rule itself tells: a
@@ -572,7 +595,7 @@ def build_model(rows, exact_all_values: bool | None = None, policy_aware: bool =
 
     # programme-wide rows: sums within rounding
     for (metric, period, bd, fld), (allrow, members) in _all_cells(rows).items():
-        b = _all_bounds(allrow, fld, idx)
+        b = _all_bounds(allrow, fld, idx, trust_all_c)
         keys = []
         for a, ar in members:
             if ar is None:
@@ -584,7 +607,8 @@ def build_model(rows, exact_all_values: bool | None = None, policy_aware: bool =
         for k in keys:
             coeffs[k] += 1
         if b is not None:
-            m.add(dict(coeffs), b[0], b[1], f"ALL rounding {metric}[{bd}] {period} {fld}")
+            label = "ALL suppressed" if _cell_value(allrow, fld) is None else "ALL rounding"
+            m.add(dict(coeffs), b[0], b[1], f"{label} {metric}[{bd}] {period} {fld}")
         if exact_all_values and fld == "num" and allrow.value is not None and allrow.denominator:
             # 100 * n / d within the published value's rounding (n, d the exact ALL sums)
             tol = _value_tolerance(allrow.value_text)
@@ -729,9 +753,9 @@ class CombinedResult:
     infeasible: list  # labels of constraints the published figures violate (attacker assumption wrong)
 
 
-def combined_attack(rows, exact_all_values: bool | None = None, policy_aware: bool = False) -> CombinedResult:
+def combined_attack(rows, exact_all_values: bool | None = None, policy_aware: bool = False, trust_all_c: bool = True) -> CombinedResult:
     """Tightest integer interval of every suppressed authority cell given everything published at once."""
-    m = build_model(rows, exact_all_values, policy_aware)
+    m = build_model(rows, exact_all_values, policy_aware, trust_all_c)
     kind = "policy_aware" if policy_aware else "combined"
     comps, bad = _components(m)
     infeasible = list(bad) + list(m.conflicts)
@@ -806,13 +830,13 @@ ATTACKS = {
 }
 
 
-def run_all(rows):
+def run_all(rows, trust_all_c: bool = True):
     """Every attack on one build's published rows: (findings, suppressed cells examined, infeasible labels)."""
     rows = normalise(rows)
     findings = []
-    for fn in ATTACKS.values():
-        findings.extend(fn(rows))
-    comb = combined_attack(rows)
+    for name, fn in ATTACKS.items():
+        findings.extend(fn(rows, trust_all_c) if name == "rounding" else fn(rows))
+    comb = combined_attack(rows, trust_all_c=trust_all_c)
     findings.extend(comb.findings)
     return findings, comb.cells, comb.infeasible
 
@@ -838,9 +862,9 @@ def check_finding(exact_rows, f: Finding):
     return f.lo <= t <= (f.hi if f.hi is not None else math.inf), t
 
 
-def model_violations(rows, exact_rows, policy_aware: bool = False) -> list[str]:
+def model_violations(rows, exact_rows, policy_aware: bool = False, trust_all_c: bool = True) -> list[str]:
     """Constraints of the attacker's model that the TRUE figures break (each one is an attack bug)."""
-    m = build_model(rows, policy_aware=policy_aware)
+    m = build_model(rows, policy_aware=policy_aware, trust_all_c=trust_all_c)
     ex = _index(normalise(exact_rows))
     truth = {}
     aliased = []
@@ -855,6 +879,16 @@ def model_violations(rows, exact_rows, policy_aware: bool = False) -> list[str]:
                 if key in truth and truth[key] != v:
                     aliased.append(f"{r.metric} {r.authority} {r.period} {fld}: exact {v}, but {key} is {truth[key]}")
                 truth[key] = v
+    # an `x` figure is unknown to the attacker, and ALL may leave it out: its exact value proves nothing
+    pub = _index(normalise(rows))
+    for r in pub.values():
+        if r.authority != "ALL" and r.status == "x":
+            k = _kind(r.metric)
+            for fld in (["count"] if k == "count" else ["gaps"] if k == "median" else ["num", "den"]):
+                key = _var_key(fld, r.metric, r.authority, r.period, r.breakdown)
+                owner = pub.get(key[1:]) if key[0] == "count" else r
+                if owner is None or owner.status == "x":
+                    truth.pop(key, None)
     out = list(aliased)
     for k, v in m.vars.items():
         t = truth.get(k)
