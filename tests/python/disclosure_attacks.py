@@ -397,9 +397,13 @@ def _all_cells(rows: list[Row]):
 def _all_bounds(r: Row, fld: str, idx=None, trust_all_c: bool = True):
     """Bounds of the exact ALL sum behind one published ALL field (None if nothing known).
 
-    With ``trust_all_c``, a suppressed ALL rate or median is taken to be
-    suppressed for the documented reason (rounded denominator 0; 1 to 5 gaps),
-    not as a secondary suppression."""
+    An ALL rate or median that is not shown keeps its rounded figures (the data
+    dictionary, Disclosure control, step 3), and those are used like any other.
+    With ``trust_all_c``, a suppressed ALL rate or median with no figures at all
+    (which the dictionary documents only as secondary suppression) is still
+    taken to be suppressed for the old documented reasons (rounded denominator
+    0; 1 to 5 gaps): this is an attacker guessing from the pattern, and is
+    reported, not failed, by the test."""
     k = _kind(r.metric)
     v = _cell_value(r, fld)
     if v is not None:
