@@ -22,7 +22,8 @@ fi
 echo "== demo warehouse and case study for the notebooks"
 cargo run --locked --quiet -- --quiet demo --out rni-demo
 
-echo "== notebooks and the DuckDB cross-check"
+echo "== notebooks, the DuckDB cross-check and the attacker's tests of published metrics"
+RNI_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/rni" \
 RNI_WAREHOUSE="$PWD/rni-demo/warehouse" \
 RNI_CASE_STUDY="$PWD/rni-demo/case-study" \
 RNI_FIGURES="$PWD/rni-demo/figures" \

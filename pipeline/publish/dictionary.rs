@@ -332,8 +332,10 @@ empty); 0 stays 0. So is a percentage whose numerator or denominator is {min} to
 (denominator − numerator) is; and a median over {min} to {max} gaps.
 3. **Programme-wide rounding.** `ALL` counts, numerators and denominators are rounded to the nearest {round} \
 (halves up: the exact sum lies between the published figure − {half} and + {below}); `ALL` percentages are \
-worked out from the rounded numerator and denominator (suppressed when the rounded denominator is 0), and an \
-`ALL` median over {min} to {max} gaps is suppressed.
+worked out from the rounded numerator and denominator. An `ALL` rate whose rounded denominator is 0, and an \
+`ALL` median whose rounded number of gaps is at most the rounded {max}, are not shown (`c`, value empty) but \
+keep their rounded figures, so the `c` says nothing the rounded figures do not. An `ALL` row with `c` and no \
+figures at all was suppressed by secondary suppression (step 4).
 4. **Secondary suppression over every linked figure.** Each number is one figure however many rows carry it \
 (an authority's `episodes_started` total is the denominator of every percentage over episodes started, so \
 hiding one hides it everywhere). The links below, each authority's figures as the sum of the rounded `ALL` \

@@ -129,23 +129,22 @@ def attack_build(plan: Plan, code: int, wh: Path, deleted: str, stderr: str, pol
         return out
     pub, exact = da.load_build(wh)
     out.x_rows = sum(1 for r in pub if r["status"] == "x" and r["metric"] in da.ATTACKED)
-    findings, out.cells, infeasible = da.run_all(pub)
-    out.model_bugs = list(infeasible) + da.model_violations(pub, exact)
-    if out.model_bugs and all(b.startswith("ALL suppressed") for b in out.model_bugs):
-        # an ALL rate or median hidden by secondary suppression, not for the documented reason:
-        # the attacker cannot tell which, so drops that reading for this build
-        out.all_c_untrusted = True
-        findings, out.cells, infeasible = da.run_all(pub, trust_all_c=False)
-        out.model_bugs = list(infeasible) + da.model_violations(pub, exact, trust_all_c=False)
+    # the documented reading: an ALL rate or median with no figures says nothing (secondary
+    # suppression); one that is not shown keeps its rounded figures, which are used
+    findings, out.cells, infeasible = da.run_all(pub, trust_all_c=False)
+    out.model_bugs = list(infeasible) + da.model_violations(pub, exact, trust_all_c=False)
     for f in findings:
         ok, truth = da.check_finding(exact, f)
         (out.findings if ok else out.wrong).append(f if ok else (f, truth))
     # the policy-aware attacker: only meaningful when the documented rule holds for this build
-    broken = da.model_violations(pub, exact, policy_aware=True, trust_all_c=not out.all_c_untrusted)
+    # the policy-aware attacker also guesses from the suppression pattern (reported only): a
+    # suppressed figure is 1 to 5 unless it could be a secondary cell, and an ALL rate or median
+    # with no figures was suppressed for the old documented reasons
+    broken = da.model_violations(pub, exact, policy_aware=True, trust_all_c=True)
     if broken:
         out.policy_broken = broken
     else:
-        for f in da.combined_attack(pub, policy_aware=True, trust_all_c=not out.all_c_untrusted).findings:
+        for f in da.combined_attack(pub, policy_aware=True, trust_all_c=True).findings:
             ok, truth = da.check_finding(exact, f)
             if ok:
                 out.policy.append(f)
@@ -158,6 +157,8 @@ def attack_build(plan: Plan, code: int, wh: Path, deleted: str, stderr: str, pol
 def outcomes(tmp_path_factory):
     binary = rni_bin()
     if not binary.exists():
+        if os.environ.get("RNI_BIN"):
+            pytest.fail(f"RNI_BIN names no binary: {binary}")
         pytest.skip(f"no rni binary at {binary} (set RNI_BIN or build with cargo build)")
     keep = os.environ.get("RNI_ATTACK_KEEP")
     root = Path(keep) if keep else tmp_path_factory.mktemp("attack")
