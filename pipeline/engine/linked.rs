@@ -108,7 +108,8 @@ impl<'a> Model<'a> {
         for &r in rows {
             let row = &exact[r];
             let programme_row = row.authority_code == PROGRAMME;
-            if !matches!(out[r].status.as_str(), "" | "c") && !(programme_row && out[r].status == "z") {
+            let carries_figures = matches!(out[r].status.as_str(), "" | "c") || (programme_row && out[r].status == "z");
+            if !carries_figures {
                 continue;
             }
             if row.kind == MetricKind::Percentage
