@@ -89,6 +89,19 @@ pub struct CaseStudyArgs {
     /// Share of young people that may be suppressed rather than generalising further (0 to 1).
     #[arg(long, default_value_t = 0.05)]
     pub max_suppression: f64,
+    /// Free text (notes, descriptions): `scrubbed` (scrubbed again with the current scrubber,
+    /// young people shown by their display names) or `none` (left out).
+    #[arg(long, value_enum, default_value_t = NotesChoice::Scrubbed)]
+    pub notes: NotesChoice,
+}
+
+/// What a case-study export does with free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotesChoice {
+    /// Scrubbed again at export; young people by their display names.
+    Scrubbed,
+    /// Left out.
+    None,
 }
 
 /// `rni build`.

@@ -1,6 +1,6 @@
 //! `rni case-study`: a k-anonymous record-level export for one authority.
 
-use crate::cli::CaseStudyArgs;
+use crate::cli::{CaseStudyArgs, NotesChoice};
 use crate::config::period::Period;
 use crate::config::policy::Policy;
 use crate::config::schema::Schemas;
@@ -21,6 +21,7 @@ pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
         from: parse(&args.from)?,
         to: parse(&args.to)?,
         max_suppression: args.max_suppression.clamp(0.0, 1.0),
+        include_notes: args.notes == NotesChoice::Scrubbed,
     };
     let report = export(&options, &Schemas::builtin()?)?;
     crate::term::out(&format!(

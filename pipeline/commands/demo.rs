@@ -96,6 +96,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             from: None,
             to: None,
             max_suppression: 0.05,
+            include_notes: true,
         },
         &schemas,
     )?;

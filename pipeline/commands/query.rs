@@ -9,7 +9,7 @@ use crate::cli::{QueryArgs, QueryFormat};
 use crate::config::schema::Schemas;
 use crate::engine::{metrics, session};
 use crate::error::{Error, ExitStatus, Result};
-use crate::publish::case_study::csv_safe;
+use crate::publish::case_study::tables::csv_safe;
 
 /// Runs the query and prints its result as a table, CSV or JSON lines.
 pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
