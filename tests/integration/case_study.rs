@@ -224,3 +224,271 @@ fn k_comes_from_the_policy_file_unless_given() {
     rni_ok(dir.path(), &[&base[..], &["cs-flag", "--policy", "policy.toml", "--k", "4"]].concat());
     assert_eq!((k_of("cs-default"), k_of("cs-policy"), k_of("cs-flag")), (5, 7, 4));
 }
+
+/// Adds identifiers that an older scrubber could have left to every `young_people` note of an
+/// authority in a warehouse, as if it had been built before the scrubber learned them.
+fn plant_in_warehouse_notes(warehouse: &Path, authority: &str, planted: &str) {
+    use arrow::array::{Array, ArrayRef, StringArray};
+    let root = warehouse.join("tables/young_people").join(format!("authority_code={authority}"));
+    for period in std::fs::read_dir(&root).expect("partitions").flatten() {
+        for file in std::fs::read_dir(period.path()).expect("files").flatten() {
+            let path = file.path();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(&path).expect("open"),
+            )
+            .expect("reader")
+            .build()
+            .expect("build");
+            let batches: Vec<arrow::array::RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+            let Some(schema) = batches.first().map(|b| b.schema()) else { continue };
+            let notes = schema.index_of("notes").expect("notes column");
+            let mut writer = parquet::arrow::ArrowWriter::try_new(
+                std::fs::File::create(&path).expect("create"),
+                schema.clone(),
+                None,
+            )
+            .expect("writer");
+            for batch in batches {
+                let old = arrow::compute::cast(batch.column(notes), &arrow::datatypes::DataType::Utf8).expect("cast");
+                let old = old.as_any().downcast_ref::<StringArray>().expect("text");
+                let new: StringArray = (0..old.len())
+                    .map(|i| Some(format!("{} {planted}", if old.is_null(i) { "" } else { old.value(i) })))
+                    .collect();
+                let new = arrow::compute::cast(&new, schema.field(notes).data_type()).expect("cast back");
+                let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+                columns[notes] = new;
+                writer
+                    .write(&arrow::array::RecordBatch::try_new(schema.clone(), columns).expect("batch"))
+                    .expect("write");
+            }
+            writer.close().expect("close");
+        }
+    }
+}
+
+/// Whether a value of one export's column could be the same person's value in another
+/// export's (equal, or one a coarser level of the other: an age band holding the age, a
+/// postcode area holding the district, an ethnic group beside a code).
+fn compatible(column: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let span = |v: &str| -> Option<(i64, i64)> {
+        match v {
+            "under 16" => Some((0, 15)),
+            "16 and over" => Some((16, 99)),
+            _ => match v.split_once('-') {
+                Some((lo, hi)) => Some((lo.parse().ok()?, hi.parse().ok()?)),
+                None => v.parse().ok().map(|n| (n, n)),
+            },
+        }
+    };
+    match column {
+        "age_band" => match (span(a), span(b)) {
+            (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 && b0 <= a1,
+            _ => false,
+        },
+        "postcode" => a.starts_with(b) || b.starts_with(a),
+        "ethnic_group" => {
+            let groups = ["WHITE", "MIXED", "ASIAN", "BLACK", "OTHER", "UNKNOWN"];
+            groups.contains(&a) != groups.contains(&b)
+        }
+        _ => false,
+    }
+}
+
+/// The attack of a reader holding several exports of one warehouse: join them on display names,
+/// and on every quasi-identifier column they share (allowing for different generalisations). A
+/// record is linked when it has exactly one partner; classes of at least k make that impossible.
+#[test]
+fn several_exports_of_one_warehouse_cannot_be_joined_and_text_is_scrubbed_again() {
+    for (seed, authorities, young_people) in [("71", "1", "50"), ("72", "2", "400"), ("73", "1", "200")] {
+        let dir = temp();
+        let d = dir.path();
+        rni_ok(
+            d,
+            &[
+                "synth",
+                "--out",
+                "returns",
+                "--seed",
+                seed,
+                "--authorities",
+                authorities,
+                "--young-people",
+                young_people,
+            ],
+        );
+        rni_ok(d, &["keygen", "--out", "k.key"]);
+        rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+        let planted = "Call 07700 900123 or jo.bloggs@example.com; NHS 943 476 5919; lives at 14 Harlington Road.";
+        plant_in_warehouse_notes(&d.join("wh"), "E09000017", planted);
+        let stored = crate::util::decoded_parquet(&d.join("wh/tables/young_people/authority_code=E09000017"));
+        assert!(stored.contains("jo.bloggs@example.com"), "the warehouse's notes hold the planted identifiers");
+        let exports: [(&str, &[&str], usize); 4] = [
+            ("all", &[], 5),
+            ("late", &["--from", "2025Q3"], 5),
+            ("early", &["--to", "2025Q2", "--k", "7"], 7),
+            ("plain", &["--notes", "none", "--k", "6"], 6),
+        ];
+        for (name, extra, _) in &exports {
+            let mut args = vec!["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", name];
+            args.extend_from_slice(extra);
+            rni_ok(d, &args);
+        }
+        let mut records = Vec::new();
+        for (name, _, k) in &exports {
+            let dir = d.join(name);
+            let classes = quasi_classes(&dir);
+            let smallest = classes.values().copied().min().unwrap_or(0);
+            assert!(smallest >= *k || classes.is_empty(), "seed {seed} {name}: a class of {smallest} < k = {k}");
+            // The planted identifiers never reach an export; free text is absent with --notes none.
+            let mut text = String::new();
+            for (path, bytes) in read_tree(&dir) {
+                if path.extension().is_some_and(|e| e == "csv") {
+                    text.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+            for needle in ["07700", "900123", "jo.bloggs", "example.com", "943 476 5919", "Harlington"] {
+                assert!(
+                    !text.contains(needle),
+                    "seed {seed} {name}: `{needle}` from a warehouse note reached the export"
+                );
+            }
+            if *name == "plain" {
+                let (h, _) = read_csv(&dir.join("young_people.csv"));
+                let (ch, _) = read_csv(&dir.join("contexts.csv"));
+                assert!(!h.contains(&"notes".to_string()) && !ch.contains(&"description".to_string()));
+            }
+            let (h, yp) = read_csv(&dir.join("young_people.csv"));
+            let names: BTreeSet<String> = column(&h, &yp, "display_name").into_iter().map(str::to_string).collect();
+            records.push((name, *k, h, yp, names));
+        }
+        for (a, b) in [(0, 1), (0, 2), (1, 2), (0, 3), (2, 3)] {
+            let (na, _, ha, ya, names_a) = &records[a];
+            let (nb, kb, hb, yb, names_b) = &records[b];
+            let shared_names = names_a.intersection(names_b).count();
+            assert!(
+                shared_names * 20 <= names_a.len().max(20),
+                "seed {seed}: {shared_names} display names shared by {na} and {nb}"
+            );
+            let shared: Vec<(usize, usize, &str)> = ha
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !NOT_QUASI.contains(&c.as_str()))
+                .filter_map(|(i, c)| hb.iter().position(|x| x == c).map(|j| (i, j, c.as_str())))
+                .collect();
+            for ra in ya {
+                let partners =
+                    yb.iter().filter(|rb| shared.iter().all(|&(i, j, c)| compatible(c, &ra[i], &rb[j]))).count();
+                assert!(
+                    partners == 0 || partners >= *kb,
+                    "seed {seed}: a record of {na} has {partners} possible partners in {nb} (k = {kb})"
+                );
+            }
+        }
+    }
+}
+
+/// Each young person's episodes as a reader sees them, on the columns two exports share
+/// (dates only where both give them at the same level): a fingerprint to link exports by.
+fn episode_profiles(dir: &Path, columns: &[String]) -> BTreeMap<String, Vec<Vec<String>>> {
+    let (h, ep) = read_csv(&dir.join("episodes.csv"));
+    let idx: Vec<usize> = columns.iter().filter_map(|c| h.iter().position(|x| x == c)).collect();
+    let person = h.iter().position(|c| c == "young_person").expect("young_person");
+    let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for r in &ep {
+        out.entry(r[person].clone()).or_default().push(idx.iter().map(|&i| r[i].clone()).collect());
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+/// How many young people of export `a` a reader can link to exactly one of export `b` through
+/// their episodes, and how many of those end up in a class smaller than k once the finer value
+/// of each quasi-identifier of the two exports is kept.
+fn linked_through_episodes(a: &Path, b: &Path, k: usize) -> (usize, usize) {
+    let (ha, _) = read_csv(&a.join("episodes.csv"));
+    let (hb, _) = read_csv(&b.join("episodes.csv"));
+    let shared: Vec<String> = ha
+        .iter()
+        .filter(|c| hb.contains(c) && !["episode", "young_person", "notes"].contains(&c.as_str()))
+        .cloned()
+        .collect();
+    let (pa, pb) = (episode_profiles(a, &shared), episode_profiles(b, &shared));
+    let unique = |p: &BTreeMap<String, Vec<Vec<String>>>| -> BTreeMap<Vec<Vec<String>>, String> {
+        let mut count: BTreeMap<&Vec<Vec<String>>, usize> = BTreeMap::new();
+        for v in p.values() {
+            *count.entry(v).or_default() += 1;
+        }
+        p.iter().filter(|(_, v)| count[v] == 1).map(|(id, v)| (v.clone(), id.clone())).collect()
+    };
+    let (ua, ub) = (unique(&pa), unique(&pb));
+    let (qa, qb) = (quasi_records(a), quasi_records(b));
+    // A linked young person's class: the linked ones with the same values in both exports,
+    // and the ones of `a` that could not be linked but have the same values in `a`.
+    let linked: Vec<(&String, &String)> =
+        ua.iter().filter_map(|(p, id_a)| ub.get(p).map(|id_b| (id_a, id_b))).collect();
+    let linked_a: BTreeSet<&String> = linked.iter().map(|(a, _)| *a).collect();
+    let mut combined: BTreeMap<(&Vec<String>, &Vec<String>), usize> = BTreeMap::new();
+    for (id_a, id_b) in &linked {
+        *combined.entry((&qa[*id_a], &qb[*id_b])).or_default() += 1;
+    }
+    let mut unlinked: BTreeMap<&Vec<String>, usize> = BTreeMap::new();
+    for (id, values) in &qa {
+        if !linked_a.contains(id) {
+            *unlinked.entry(values).or_default() += 1;
+        }
+    }
+    let exposed = linked
+        .iter()
+        .filter(|(id_a, id_b)| combined[&(&qa[*id_a], &qb[*id_b])] + unlinked.get(&qa[*id_a]).copied().unwrap_or(0) < k)
+        .count();
+    (linked.len(), exposed)
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the measured linkage is part of the test's output
+fn exports_linked_through_episodes_keep_classes_of_k() {
+    for (seed, authorities, young_people) in [("74", "1", "400"), ("75", "2", "150"), ("76", "1", "60")] {
+        let dir = temp();
+        let d = dir.path();
+        rni_ok(
+            d,
+            &[
+                "synth",
+                "--out",
+                "returns",
+                "--seed",
+                seed,
+                "--authorities",
+                authorities,
+                "--young-people",
+                young_people,
+            ],
+        );
+        rni_ok(d, &["keygen", "--out", "k.key"]);
+        rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+        for (name, extra) in [("a", vec![]), ("b", vec!["--from", "2025Q2"]), ("c", vec!["--k", "8"])] {
+            let mut args = vec!["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", name];
+            args.extend(extra);
+            rni_ok(d, &args);
+        }
+        for (a, b) in [("a", "b"), ("a", "c"), ("b", "c")] {
+            let (pairs, exposed) = linked_through_episodes(&d.join(a), &d.join(b), 5);
+            eprintln!(
+                "case-study join (seed {seed}) {a}-{b}: {pairs} young people linked through their episodes, \
+                 {exposed} in classes < 5"
+            );
+            // Exports of the same quarters with different k pick points of one generalisation
+            // path, so the finer one says everything the pair does. Exports of different quarters
+            // are not yet covered: which episodes and reviews a range holds adds to what the
+            // other export shows (measured and printed above; see the README).
+            if (a, b) == ("a", "c") {
+                assert_eq!(exposed, 0, "seed {seed}: {exposed} of {pairs} linked young people in classes < k");
+            }
+        }
+    }
+}

@@ -3,11 +3,13 @@
 //! Each quasi-identifier (something a person could know about a child: age,
 //! gender, ethnicity, postcode, school, disability, how many episodes, when
 //! things happened) has a generalisation hierarchy whose last level leaves the
-//! column out. Every combination of levels is ordered by the information it
-//! loses (each attribute's share of its way to being left out, times its weight, summed); the
-//! first that leaves at most the allowed share of young people in classes
-//! smaller than k is chosen (among equals, the one that suppresses fewest),
-//! and the young people still in such classes are suppressed.
+//! column out. The generalisations an export may choose form one fixed path
+//! ([`chain`]), worked out from the authority's whole data in the warehouse;
+//! an export takes the first point on it that leaves at most the allowed share
+//! of young people in classes smaller than k, and suppresses the young people
+//! still in such classes. Because every export of a warehouse picks from the
+//! same path, two exports are always one coarser than the other in every
+//! attribute, and joining them gives nothing finer than the finer one.
 
 use std::collections::HashMap;
 
@@ -88,42 +90,43 @@ impl Records {
     }
 }
 
-/// Chooses the least generalisation that leaves at most `max_suppression` of the records in
+/// Records in classes smaller than this are what each step of [`chain`] reduces: a fixed
+/// number, so that the chain does not depend on k.
+const CHAIN_CLASS: usize = 10;
+
+/// A fixed path of generalisations from every attribute at its finest to every attribute left
+/// out, one attribute one level coarser at each step: the step that leaves fewest records in
+/// classes smaller than [`CHAIN_CLASS`] (then the one that loses least). It depends only on the
+/// records (an authority's whole data in a warehouse), never on k or on the quarters exported,
+/// so any two exports pick points on the same path and one is coarser than the other in every
+/// attribute: joining them gives nothing finer than the finer one.
+pub fn chain(records: &Records, attributes: &[Attribute]) -> Vec<Vec<usize>> {
+    let mut levels = vec![0; attributes.len()];
+    let mut path = vec![levels.clone()];
+    loop {
+        let best = (0..attributes.len())
+            .filter(|&a| levels[a] < attributes[a].left_out())
+            .map(|a| {
+                let mut next = levels.clone();
+                next[a] += 1;
+                let cost = attributes[a].weight / attributes[a].left_out().max(1) as f64;
+                (records.violators(&next, CHAIN_CLASS), cost, a, next)
+            })
+            .min_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let Some((_, _, _, next)) = best else { break };
+        levels = next;
+        path.push(levels.clone());
+    }
+    path
+}
+
+/// Takes the first point of `path` that leaves at most `max_suppression` of the records in
 /// classes smaller than k, then suppresses the records still in such classes.
-pub fn anonymise(records: &Records, attributes: &[Attribute], k: usize, max_suppression: f64) -> Choice {
+pub fn anonymise(records: &Records, path: &[Vec<usize>], k: usize, max_suppression: f64) -> Choice {
     let n = records.values.len();
     let allowed = (n as f64 * max_suppression).floor() as usize;
-    let radix: Vec<usize> = attributes.iter().map(|a| a.levels.len()).collect();
-    let total: usize = radix.iter().product();
-    let loss = |levels: &[usize]| -> f64 {
-        levels.iter().zip(attributes).map(|(&l, a)| a.weight * l as f64 / a.left_out().max(1) as f64).sum()
-    };
-    let mut combos: Vec<(f64, Vec<usize>)> = (0..total)
-        .map(|mut c| {
-            let levels: Vec<usize> = radix
-                .iter()
-                .map(|&r| {
-                    let l = c % r;
-                    c /= r;
-                    l
-                })
-                .collect();
-            (loss(&levels), levels)
-        })
-        .collect();
-    combos.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    let mut best: Option<(f64, usize, Vec<usize>)> = None;
-    for (l, levels) in combos {
-        if best.as_ref().is_some_and(|(bl, _, _)| l > bl + 1e-9) {
-            break;
-        }
-        let v = records.violators(&levels, k);
-        if v <= allowed && best.as_ref().is_none_or(|(_, bv, _)| v < *bv) {
-            best = Some((l, v, levels));
-        }
-    }
-    // Leaving every column out always qualifies, unless there are fewer than k records.
-    let levels = best.map(|(_, _, l)| l).unwrap_or_else(|| attributes.iter().map(Attribute::left_out).collect());
+    let levels =
+        path.iter().find(|levels| records.violators(levels, k) <= allowed).or(path.last()).cloned().unwrap_or_default();
     let (sizes, keys) = records.class_sizes(&levels);
     let suppressed: Vec<bool> = keys.iter().map(|key| sizes[key] < k).collect();
     let kept: Vec<usize> = sizes.values().copied().filter(|&s| s >= k).collect();
@@ -149,7 +152,8 @@ mod tests {
         let values: Vec<Vec<Vec<String>>> =
             (0..200).map(|i| record(10 + (i * 7 % 8), &format!("UB{}", i % 11))).collect();
         let records = Records::new(&values);
-        let choice = anonymise(&records, &[AGE, AREA], 5, 0.05);
+        let path = chain(&records, &[AGE, AREA]);
+        let choice = anonymise(&records, &path, 5, 0.05);
         assert!(choice.smallest_class >= 5);
         assert!(choice.suppressed.iter().filter(|&&s| s).count() <= 10);
         assert_ne!(choice.levels, vec![2, 2], "not everything left out");
@@ -164,9 +168,24 @@ mod tests {
     }
 
     #[test]
+    fn a_larger_k_is_never_finer_in_any_attribute() {
+        let values: Vec<Vec<Vec<String>>> =
+            (0..300).map(|i| record(10 + (i * 13 % 9), &format!("UB{}", i * 7 % 13))).collect();
+        let records = Records::new(&values);
+        let path = chain(&records, &[AGE, AREA]);
+        let mut previous = vec![0, 0];
+        for k in 2..40 {
+            let levels = anonymise(&records, &path, k, 0.02).levels;
+            assert!(levels.iter().zip(&previous).all(|(l, p)| l >= p), "k = {k}: {levels:?} after {previous:?}");
+            previous = levels;
+        }
+    }
+
+    #[test]
     fn fewer_than_k_records_are_all_suppressed() {
         let values: Vec<Vec<Vec<String>>> = (0..3).map(|i| record(12 + i, "UB1")).collect();
-        let choice = anonymise(&Records::new(&values), &[AGE, AREA], 5, 0.05);
+        let records = Records::new(&values);
+        let choice = anonymise(&records, &chain(&records, &[AGE, AREA]), 5, 0.05);
         assert!(choice.suppressed.iter().all(|&s| s));
         assert_eq!(choice.smallest_class, 0);
     }

@@ -37,7 +37,7 @@ use crate::engine::metrics;
 use crate::error::{Error, Result};
 use crate::privacy::scrub::Scrubber;
 use crate::publish::manifest::write_json;
-use anonymity::{Attribute, Records, anonymise};
+use anonymity::{Attribute, Records, anonymise, chain};
 use key::{ExportKey, display_names, name_people};
 use tables::{Cell, Kind, Table, write_table};
 
@@ -209,9 +209,19 @@ fn date_cell(date: Option<NaiveDate>, level: usize) -> Cell {
 }
 
 /// Every quasi-identifier value of one young person at every level.
-fn hierarchy(yp: &Pulled, i: usize, episodes: usize, dates: &BTreeSet<NaiveDate>) -> Vec<Vec<String>> {
+fn hierarchy(
+    yp: &Pulled,
+    i: usize,
+    episodes: usize,
+    dates: &BTreeSet<NaiveDate>,
+    reference: NaiveDate,
+) -> Vec<Vec<String>> {
     let text = |c: &str| yp.text(c, i).unwrap_or_else(|| "UNKNOWN".into());
-    let age = yp.text("age_at_period_end", i).and_then(|a| a.parse::<i64>().ok());
+    let age = yp.text("birth_month", i).and_then(|m| {
+        let born = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok()?;
+        let months = (reference.year() - born.year()) * 12 + reference.month() as i32 - born.month() as i32;
+        Some(i64::from(months.div_euclid(12)))
+    });
     let age_levels = match age {
         None => vec!["UNKNOWN".to_string(); 4],
         Some(a) => vec![
@@ -287,41 +297,43 @@ impl Text<'_> {
     }
 }
 
-/// Writes the export; returns its disclosure report.
-pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<DisclosureReport> {
-    if !crate::config::reference::is_authority_code(&options.authority_code) {
-        return Err(Error::Usage(format!(
-            "`{}` is not an ONS authority code such as E09000017",
-            options.authority_code
-        )));
-    }
-    if options.k < 2 {
-        return Err(Error::Usage("--k must be 2 or more".into()));
-    }
+/// The four tables of an export: young people, episodes, reviews, contexts.
+type Loaded = (Pulled, Pulled, Pulled, Pulled);
+
+/// The latest row of each record of the authority, within the quarters given.
+fn load(options: &CaseStudyOptions, from: Option<Period>, to: Option<Period>, schemas: &Schemas) -> Result<Loaded> {
+    let scope = CaseStudyOptions { from, to, ..options.clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::io("cannot start the query engine", &options.warehouse))?;
-    let (yp, ep, rv, cx) = runtime.block_on(async {
+    runtime.block_on(async {
         let ctx = crate::engine::session::open(&options.warehouse, schemas).await?;
         let get = |sql: String| {
             let ctx = &ctx;
             async move { metrics::run_sql(ctx, &sql, "case study").await }
         };
-        let yp = get(latest_sql("young_people", "person_id", options)).await?;
-        let ep = get(latest_sql("episodes", "episode_id", options)).await?;
-        let rv = get(latest_sql("reviews", "episode_id, review_date", options)).await?;
-        let cx = get(latest_sql("contexts", "context_id", options)).await?;
+        let yp = get(latest_sql("young_people", "person_id", &scope)).await?;
+        let ep = get(latest_sql("episodes", "episode_id", &scope)).await?;
+        let rv = get(latest_sql("reviews", "episode_id, review_date", &scope)).await?;
+        let cx = get(latest_sql("contexts", "context_id", &scope)).await?;
         Ok::<_, Error>((pull(&yp)?, pull(&ep)?, pull(&rv)?, pull(&cx)?))
-    })?;
-    if yp.rows == 0 {
-        return Err(Error::Usage(format!(
-            "the warehouse holds no young people for {} in the quarters asked for",
-            options.authority_code
-        )));
-    }
+    })
+}
 
-    // Each young person's episodes and every date attached to them.
+/// The last day of the latest quarter the authority's young people appear in: ages are worked
+/// out at that day from the month of birth, the same in every export of the warehouse.
+fn latest_quarter_end(yp: &Pulled) -> NaiveDate {
+    (0..yp.rows)
+        .filter_map(|i| yp.text("period", i).and_then(|p| Period::parse(&p).ok()))
+        .max()
+        .map(|p| p.end())
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default())
+}
+
+/// Every young person's quasi-identifiers at every level, with the dates of their episodes,
+/// reviews and contexts.
+fn quasi_identifiers((yp, ep, rv, cx): &Loaded, reference: NaiveDate) -> Vec<Vec<Vec<String>>> {
     let mut person_episodes: HashMap<String, Vec<usize>> = HashMap::new();
     for i in 0..ep.rows {
         if let Some(p) = ep.text("person_id", i) {
@@ -340,7 +352,7 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
             person_contexts.entry(p).or_default().push(i);
         }
     }
-    let hierarchies: Vec<Vec<Vec<String>>> = (0..yp.rows)
+    (0..yp.rows)
         .map(|i| {
             let id = yp.text("person_id", i).unwrap_or_default();
             let episodes = person_episodes.get(&id).map(Vec::as_slice).unwrap_or_default();
@@ -357,10 +369,42 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
                 dates.extend(parse_date(cx.text("identified_date", c)));
                 dates.extend(parse_date(cx.text("assessment_date", c)));
             }
-            hierarchy(&yp, i, episodes.len(), &dates)
+            hierarchy(yp, i, episodes.len(), &dates, reference)
         })
-        .collect();
-    let choice = anonymise(&Records::new(&hierarchies), &ATTRIBUTES, options.k, options.max_suppression);
+        .collect()
+}
+
+/// Writes the export; returns its disclosure report.
+pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<DisclosureReport> {
+    if !crate::config::reference::is_authority_code(&options.authority_code) {
+        return Err(Error::Usage(format!(
+            "`{}` is not an ONS authority code such as E09000017",
+            options.authority_code
+        )));
+    }
+    if options.k < 2 {
+        return Err(Error::Usage("--k must be 2 or more".into()));
+    }
+    let window = load(options, options.from, options.to, schemas)?;
+    // The generalisation path comes from the authority's whole data, so that every export of
+    // this warehouse picks from the same one (see `anonymity`).
+    let whole =
+        if options.from.is_none() && options.to.is_none() { None } else { Some(load(options, None, None, schemas)?) };
+    let (yp, ep, rv, cx) = &window;
+    let reference = latest_quarter_end(whole.as_ref().map_or(yp, |w| &w.0));
+    if yp.rows == 0 {
+        return Err(Error::Usage(format!(
+            "the warehouse holds no young people for {} in the quarters asked for",
+            options.authority_code
+        )));
+    }
+
+    let hierarchies = quasi_identifiers(&window, reference);
+    let path = match &whole {
+        Some(w) => chain(&Records::new(&quasi_identifiers(w, reference)), &ATTRIBUTES),
+        None => chain(&Records::new(&hierarchies), &ATTRIBUTES),
+    };
+    let choice = anonymise(&Records::new(&hierarchies), &path, options.k, options.max_suppression);
     let level = |a: usize| choice.levels[a];
     let shown = |a: usize| choice.levels[a] < ATTRIBUTES[a].left_out();
     let kept: Vec<usize> = (0..yp.rows).filter(|&i| !choice.suppressed[i]).collect();
