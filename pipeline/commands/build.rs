@@ -25,7 +25,16 @@ pub fn run(args: &BuildArgs) -> Result<ExitStatus> {
     };
     let report = build(&options, &pseudonymiser, &Schemas::builtin()?)?;
     log_summary(&report, &args.out);
-    Ok(ExitStatus::Success)
+    let set_aside = &report.manifest.set_aside;
+    if set_aside.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    tracing::warn!(
+        returns_set_aside = set_aside.len(),
+        carried_over = set_aside.iter().filter(|s| s.carried_over).count(),
+        "published with problems: returns that could not be read were set aside (MANIFEST.json `set_aside`)"
+    );
+    Ok(ExitStatus::Problems)
 }
 
 /// One log line per authority and one for the build.

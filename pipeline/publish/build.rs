@@ -31,8 +31,8 @@ use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::names::names_by_authority;
 use crate::privacy::scrub::Lexicon;
 use crate::publish::manifest::{
-    AuthorityEntry, DisclosureSummary, OutputReport, ReturnEntry, WarehouseManifest, read_manifest, sha256_file,
-    write_json,
+    AuthorityEntry, DisclosureSummary, OutputReport, ReturnEntry, SetAside, WarehouseManifest, read_manifest,
+    sha256_file, write_json,
 };
 use crate::publish::package::{self, Stage, Writing};
 use crate::publish::{metric_files, staging};
@@ -150,7 +150,7 @@ fn check_key(previous: Option<&WarehouseManifest>, pseudonymiser: &Pseudonymiser
 /// Every step up to a complete staging folder, its manifest written last.
 fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<BuildReport> {
     let returns = timings.time("discover", || discover(b))?;
-    let authorities = timings.time("prepare", || prepare_all(b, &returns))?;
+    let (authorities, set_aside) = timings.time("prepare", || prepare_all(b, &returns))?;
     refuse_rejections_when_strict(b.options, &authorities)?;
     let metrics_catalogue = catalogue()?;
     let (exact, published) = timings.time("metrics", || {
@@ -160,7 +160,7 @@ fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<
     })?;
     let attack =
         timings.time("disclosure audit", || Ok(attack::audit(&published, &metrics_catalogue, &b.options.policy)))?;
-    let files = timings.time("write", || write_outputs(b, &exact, &published, &authorities))?;
+    let files = timings.time("write", || write_outputs(b, &exact, &published, &authorities, &set_aside))?;
     write_json(&b.staging.join("restricted/disclosure-audit.json"), &attack)?;
     timings.time("audit", || audit_staging(b, &returns))?;
     timings.0.insert("total".into(), started.elapsed().as_secs_f64());
@@ -171,7 +171,7 @@ fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<
         protection_level: b.options.policy.protection_level,
         findings: attack.findings.len(),
     };
-    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary)?;
+    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary, set_aside)?;
     refuse_recoverable_figures(b, &attack)?;
     Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64() })
 }
@@ -216,19 +216,31 @@ fn discover(b: &Build<'_>) -> Result<Vec<ReturnDir>> {
     discover_returns(&b.options.returns, b.schemas)
 }
 
-/// Step: prepare every authority, one per core.
-fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<Vec<AuthorityEntry>> {
+/// Step: prepare every authority, one per core; returns the authorities and the returns set aside.
+fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<(Vec<AuthorityEntry>, Vec<SetAside>)> {
     let codes = package::authority_codes(returns);
-    let built: Vec<Result<AuthorityEntry>> = codes
+    let built: Vec<Result<(AuthorityEntry, Vec<SetAside>)>> = codes
         .par_iter()
         .map(|code| {
             let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
             prepare_authority(b, code, &mine)
         })
         .collect();
-    let mut authorities = built.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut authorities = Vec::new();
+    let mut set_aside = Vec::new();
+    for result in built {
+        let (authority, problems) = result?;
+        authorities.push(authority);
+        set_aside.extend(problems);
+    }
     authorities.sort_by(|a, b| a.authority_code.cmp(&b.authority_code));
-    Ok(authorities)
+    if b.options.is_strict && !set_aside.is_empty() {
+        return Err(Error::Failed(format!(
+            "{} return(s) could not be read and --strict is on; nothing was published (see the warnings above)",
+            set_aside.len()
+        )));
+    }
+    Ok((authorities, set_aside))
 }
 
 /// Files of a return with their sha256, as the manifest records them.
@@ -261,17 +273,19 @@ fn unchanged_returns(
     Ok(unchanged)
 }
 
-/// Step, per authority: carry over what is unchanged, prepare the rest.
-fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<AuthorityEntry> {
+/// Step, per authority: carry over what is unchanged, prepare the rest; returns set aside come
+/// back beside it.
+fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(AuthorityEntry, Vec<SetAside>)> {
     let prior = b.reusable.and_then(|p| p.authorities.iter().find(|a| a.authority_code == code));
     let mut unchanged = unchanged_returns(b, prior, rets)?;
     if let Some(prior) = prior.filter(|_| unchanged.len() == rets.len()) {
         let entries = carry_over(b, code, &unchanged)?;
-        return Ok(AuthorityEntry {
+        let entry = AuthorityEntry {
             authority_code: code.to_string(),
             names_digest: prior.names_digest.clone(),
             returns: entries,
-        });
+        };
+        return Ok((entry, Vec::new()));
     }
     // Something changed: the scrubber needs every name of the authority. If the names are
     // not what they were, every return is scrubbed again with the new list.
@@ -287,13 +301,36 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<A
         rets.iter().copied().filter(|r| !unchanged.contains_key(&r.period.to_string())).collect();
     let stage = Stage::Prepare(Writing { pseudonymiser: b.pseudonymiser, out: b.staging, scrubber: &scrubber });
     let bar = crate::term::progress(to_prepare.len() as u64, code);
+    let mut set_aside = Vec::new();
     for ret in to_prepare {
-        entries.push(prepare_return(b, ret, stage)?);
+        match prepare_return(b, ret, stage)? {
+            Ok(entry) => entries.push(entry),
+            Err(mut problem) => {
+                // The last good version of the return, when the warehouse has it, stands in.
+                let period = ret.period.to_string();
+                let last_good = prior
+                    .and_then(|a| a.returns.iter().find(|r| r.period == period))
+                    .filter(|r| r.outputs.iter().all(|o| b.options.out.join(&o.path).is_file()));
+                if let Some(entry) = last_good {
+                    entries.extend(carry_over(b, code, &BTreeMap::from([(period, entry.clone())]))?);
+                    problem.carried_over = true;
+                }
+                tracing::warn!(
+                    authority = %problem.authority_code,
+                    period = %problem.period,
+                    table = %problem.table,
+                    carried_over = problem.carried_over,
+                    "return set aside: {}",
+                    problem.rule
+                );
+                set_aside.push(problem);
+            }
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
     entries.sort_by(|a, b| a.period.cmp(&b.period));
-    Ok(AuthorityEntry { authority_code: code.to_string(), names_digest: digest, returns: entries })
+    Ok((AuthorityEntry { authority_code: code.to_string(), names_digest: digest, returns: entries }, set_aside))
 }
 
 /// Links the outputs (and rejected-row reports) of unchanged returns from the last build.
@@ -316,26 +353,42 @@ fn carry_over(b: &Build<'_>, code: &str, unchanged: &BTreeMap<String, ReturnEntr
     Ok(entries)
 }
 
-/// Prepares one return into the staging folder; a table that cannot be read stops the build.
-fn prepare_return(b: &Build<'_>, ret: &ReturnDir, stage: Stage<'_>) -> Result<ReturnEntry> {
+/// Prepares one return into the staging folder. A return with a table that cannot be read is
+/// set aside: what it wrote to the staging folder is removed, and the problem comes back.
+fn prepare_return(
+    b: &Build<'_>,
+    ret: &ReturnDir,
+    stage: Stage<'_>,
+) -> Result<std::result::Result<ReturnEntry, SetAside>> {
     let report = package::process_return(ret, b.schemas, stage, &b.options.returns)?;
     if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
-        return Err(Error::Failed(format!(
-            "{} {} table {} could not be read: {}; nothing was published",
-            report.authority_code,
-            report.period,
-            bad.table,
-            bad.error.as_deref().unwrap_or_default()
-        )));
+        for o in &report.outputs {
+            let path = b.staging.join(&o.path);
+            std::fs::remove_file(&path).map_err(Error::io("cannot remove", &path))?;
+            // Its partition folders go too, so that no table of the return seems sent.
+            for dir in path.ancestors().skip(1).take(2) {
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+            }
+        }
+        return Ok(Err(SetAside {
+            authority_code: report.authority_code.clone(),
+            period: report.period.clone(),
+            table: bad.table.clone(),
+            path: bad.path.clone(),
+            rule: bad.error.clone().unwrap_or_default(),
+            carried_over: false,
+        }));
     }
     package::write_rejections(&b.staging.join(rejected_file(&report.authority_code, &report.period)), [&report])?;
-    Ok(ReturnEntry {
+    Ok(Ok(ReturnEntry {
         period: report.period.clone(),
         prepared: true,
         rows_rejected: report.rows_rejected(),
         inputs: report.inputs,
         outputs: report.outputs,
-    })
+    }))
 }
 
 /// With `--strict`, one rejected row publishes nothing.
@@ -371,6 +424,7 @@ fn write_outputs(
     exact: &[metrics::MetricRow],
     published: &[metrics::MetricRow],
     authorities: &[AuthorityEntry],
+    set_aside: &[SetAside],
 ) -> Result<Vec<OutputReport>> {
     let staging = b.staging;
     let metrics_dir = staging.join("metrics");
@@ -379,7 +433,7 @@ fn write_outputs(
     metric_files::write_csv(&metrics_dir.join("metric_values.csv"), published)?;
     std::fs::create_dir_all(staging.join("restricted")).map_err(Error::io("cannot create", staging))?;
     metric_files::write_csv(&staging.join("restricted/metric_values_exact.csv"), exact)?;
-    let html = crate::publish::report::render(published, authorities)?;
+    let html = crate::publish::report::render(published, authorities, set_aside)?;
     write_file(&staging.join("report/index.html"), html.as_bytes())?;
     let mut files = Vec::new();
     for rel in [
@@ -426,6 +480,7 @@ fn write_manifest(
     files: Vec<OutputReport>,
     metric_rows: usize,
     disclosure: DisclosureSummary,
+    set_aside: Vec<SetAside>,
 ) -> Result<WarehouseManifest> {
     let manifest = WarehouseManifest {
         kind: "rni-warehouse".into(),
@@ -438,6 +493,7 @@ fn write_manifest(
         files,
         metric_rows,
         disclosure,
+        set_aside,
     };
     write_json(&b.staging.join("MANIFEST.json"), &manifest)?;
     Ok(manifest)

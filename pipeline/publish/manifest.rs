@@ -172,6 +172,27 @@ pub struct WarehouseManifest {
     /// What disclosure control suppressed, and the attacker's audit of it.
     #[serde(default)]
     pub disclosure: DisclosureSummary,
+    /// Returns this build could not read and set aside (the build published the rest).
+    #[serde(default)]
+    pub set_aside: Vec<SetAside>,
+}
+
+/// A return set aside by a build: a table of it could not be read or failed closed. Its last
+/// good version, when the warehouse had one, was carried into the new warehouse.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SetAside {
+    /// ONS code.
+    pub authority_code: String,
+    /// Quarter.
+    pub period: String,
+    /// The table that failed.
+    pub table: String,
+    /// Its file, relative to the returns folder.
+    pub path: String,
+    /// What went wrong (never a value from the file).
+    pub rule: String,
+    /// Whether the last good version of the return is in the warehouse instead.
+    pub carried_over: bool,
 }
 
 /// Disclosure control in one build, as the manifest records it (counts only, never a value).

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use crate::config::queries::{Metric, Section, catalogue};
 use crate::engine::metrics::MetricRow;
 use crate::error::Result;
-use crate::publish::manifest::AuthorityEntry;
+use crate::publish::manifest::{AuthorityEntry, SetAside};
 
 const PALETTE: &[&str] = &["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#c44536"];
 
@@ -178,7 +178,7 @@ fn line_chart(title: &str, periods: &[String], series: &[(String, Vec<Option<f64
 }
 
 /// Renders the report from published rows and the manifest's authorities.
-pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> Result<String> {
+pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry], set_aside: &[SetAside]) -> Result<String> {
     let catalogue = catalogue()?;
     let section = |s: Section| -> Vec<(&str, &str)> {
         catalogue.iter().filter(|m| m.section == s).map(|m: &Metric| (m.id.as_str(), m.label.as_str())).collect()
@@ -329,6 +329,22 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry]) -> Result<Stri
         );
     }
     html.push_str("</tbody></table>");
+    if !set_aside.is_empty() {
+        html.push_str("<h3>Returns set aside by this build</h3><table><thead><tr><th>Authority</th><th>Quarter</th><th>Table</th><th>File</th><th>Problem</th><th>Figures shown</th></tr></thead><tbody>");
+        for s in set_aside {
+            let _ = write!(
+                html,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&name_of(&s.authority_code)),
+                escape(&s.period),
+                escape(&s.table),
+                escape(&s.path),
+                escape(&s.rule),
+                if s.carried_over { "the last good version of the return" } else { "none: never published before" }
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
     let by_metric: BTreeMap<&str, usize> = rows.iter().fold(BTreeMap::new(), |mut m, r| {
         *m.entry(r.metric.as_str()).or_insert(0) += 1;
         m

@@ -1,6 +1,6 @@
 //! `rni build`: incremental, locked, atomic; refuses another key; a report that renders.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -318,4 +318,107 @@ fn a_build_never_replaces_a_folder_that_is_no_warehouse() {
     std::fs::create_dir_all(dir.path().join("empty")).expect("mkdir");
     rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "empty"]);
     assert!(dir.path().join("empty/MANIFEST.json").is_file());
+}
+
+/// Rewrites a return's CSV file without one column (found by its header, case-insensitively).
+fn drop_column(path: &Path, header: &str) {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let at = rows[0].iter().position(|h| h.eq_ignore_ascii_case(header)).expect("column");
+    let mut writer = csv::Writer::from_path(path).expect("write");
+    for row in rows {
+        writer.write_record(row.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, v)| v)).expect("row");
+    }
+    writer.flush().expect("flush");
+}
+
+/// Exact metric rows of a warehouse, keyed by (metric, authority, period, breakdown).
+fn exact_metrics(wh: &Path) -> BTreeMap<(String, String, String, String), String> {
+    let mut reader = csv::Reader::from_path(wh.join("restricted/metric_values_exact.csv")).expect("exact");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            ((r[0].into(), r[1].into(), r[3].into(), r[4].into()), format!("{}/{}/{}", &r[5], &r[6], &r[8]))
+        })
+        .collect()
+}
+
+#[test]
+fn a_broken_return_is_set_aside_and_the_rest_is_published() {
+    let dir = temp();
+    let d = dir.path();
+    rni_ok(d, &["synth", "--out", "returns", "--seed", "81", "--authorities", "2", "--young-people", "80"]);
+    rni_ok(d, &["keygen", "--out", "k.key"]);
+    rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let before = exact_metrics(&d.join("wh"));
+    let other = std::fs::read_dir(d.join("returns"))
+        .expect("returns")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with('E') && n != "E09000017")
+        .expect("a second authority");
+
+    // Hillingdon's 2025Q2 young people lose their id column; the other authority's 2025Q2
+    // episodes change; Hillingdon sends a 2026Q1 return, as broken, that was never published.
+    drop_column(&d.join("returns/E09000017/2025Q2/young_people.csv"), "child_id");
+    let episodes = d.join(format!("returns/{other}/2025Q2/episodes.csv"));
+    let text = std::fs::read_to_string(&episodes).expect("episodes");
+    let kept: Vec<&str> = text.lines().take(text.lines().count() - 6).collect();
+    std::fs::write(&episodes, kept.join("\n") + "\n").expect("write");
+    let new_quarter = d.join("returns/E09000017/2026Q1");
+    std::fs::create_dir_all(&new_quarter).expect("mkdir");
+    for f in std::fs::read_dir(d.join("returns/E09000017/2025Q2")).expect("q2").flatten() {
+        std::fs::copy(f.path(), new_quarter.join(f.file_name())).expect("copy");
+    }
+
+    let out = rni(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "published with problems: {stderr}");
+    assert!(stderr.contains("set aside"), "{stderr}");
+    let m = manifest(&d.join("wh"));
+    let set_aside = m["set_aside"].as_array().expect("set_aside");
+    let summary: BTreeSet<(String, String, bool)> = set_aside
+        .iter()
+        .map(|s| {
+            (
+                s["period"].as_str().expect("period").to_string(),
+                s["table"].as_str().expect("table").to_string(),
+                s["carried_over"].as_bool().expect("carried"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        BTreeSet::from([
+            ("2025Q2".to_string(), "young_people".to_string(), true),
+            ("2026Q1".to_string(), "young_people".to_string(), false)
+        ])
+    );
+    let after = exact_metrics(&d.join("wh"));
+    let quarter = |m: &BTreeMap<(String, String, String, String), String>, code: &str, period: &str| {
+        m.iter()
+            .filter(|(k, _)| k.1 == code && k.2 == period)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        quarter(&after, "E09000017", "2025Q2"),
+        quarter(&before, "E09000017", "2025Q2"),
+        "the broken return keeps its last good figures"
+    );
+    assert_ne!(
+        quarter(&after, &other, "2025Q2"),
+        quarter(&before, &other, "2025Q2"),
+        "the other authority's new figures are published"
+    );
+    assert_eq!(after.get(&("episodes_started".into(), "E09000017".into(), "2026Q1".into(), "".into())), None);
+    let report = std::fs::read_to_string(d.join("wh/report/index.html")).expect("report");
+    assert!(report.contains("Returns set aside"), "the report's data-quality section lists them");
+    assert_whole(&d.join("wh"));
+
+    // With --strict the same build publishes nothing.
+    let out = rni(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(exact_metrics(&d.join("wh")), after, "the warehouse is as it was");
 }
