@@ -8,6 +8,16 @@
 //! warehouse in one atomic rename (`renameat2(RENAME_EXCHANGE)` on Linux; a
 //! plain rename for the first build). A build killed at any moment therefore
 //! leaves the previous warehouse whole, and readers never see half of one.
+//!
+//! Where the exchange is refused (NFS, overlayfs, FUSE, CephFS), or when
+//! `RNI_PUBLISH=symlink` asks for it, the warehouse path is a symbolic link to
+//! a versioned folder beside it (`.<name>.v-…`): a build renames its staging
+//! folder to a new version, points a new link at it and renames the link over
+//! the warehouse path, which replaces it atomically on every POSIX filesystem;
+//! the previous version is then removed. Readers resolve the link when they
+//! open a file, so they see the old warehouse or the new one. Moving a
+//! warehouse that is a plain folder to this scheme is the one step that is not
+//! atomic (the folder is moved aside, then the link put in its place).
 
 use std::fs::File;
 use std::io::Write;
@@ -58,18 +68,92 @@ pub fn lock(out: &Path) -> Result<BuildLock> {
     Ok(BuildLock { _file: file })
 }
 
-/// Removes staging folders left by builds that were killed.
+/// Removes staging folders, links and versions left by builds that were killed (never the
+/// version the warehouse path points to).
 pub fn clean_stale_staging(out: &Path) {
     let Some(parent) = out.parent() else { return };
     let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-    let prefix = format!(".{}.staging-", out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let current = std::fs::read_link(out).ok().and_then(|t| t.file_name().map(|n| n.to_os_string()));
+    let stale = [format!(".{name}.staging-"), format!(".{name}.v-"), format!(".{name}.link-")];
     if let Ok(entries) = std::fs::read_dir(parent) {
         for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let file = e.file_name();
+            let file_name = file.to_string_lossy();
+            if !stale.iter().any(|p| file_name.starts_with(p.as_str())) || current.as_deref() == Some(file.as_os_str())
+            {
+                continue;
+            }
+            if e.file_type().is_ok_and(|t| t.is_symlink()) {
+                let _ = std::fs::remove_file(e.path());
+            } else {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
+}
+
+/// Whether the symbolic-link scheme is asked for (`RNI_PUBLISH=symlink`).
+fn symlink_asked() -> bool {
+    std::env::var("RNI_PUBLISH").is_ok_and(|v| v.eq_ignore_ascii_case("symlink"))
+}
+
+/// Whether an error from the atomic exchange means the filesystem does not offer it.
+fn exchange_unsupported(e: &Error) -> bool {
+    let Error::Io { source, .. } = e else { return false };
+    matches!(
+        source.raw_os_error(),
+        Some(code) if [libc_codes::EINVAL, libc_codes::ENOSYS, libc_codes::EOPNOTSUPP, libc_codes::EXDEV].contains(&code)
+    )
+}
+
+/// The errno values that say "no atomic exchange here" (Linux numbering).
+mod libc_codes {
+    pub const EXDEV: i32 = 18;
+    pub const EINVAL: i32 = 22;
+    pub const ENOSYS: i32 = 38;
+    pub const EOPNOTSUPP: i32 = 95;
+}
+
+/// Publishes by pointing the warehouse path, a symbolic link, at a new version folder.
+fn publish_by_link(staging: &Path, out: &Path) -> Result<()> {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "warehouse".into());
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let version_name = format!(".{name}.v-{stamp}-{}", std::process::id());
+    let version = out.with_file_name(&version_name);
+    std::fs::rename(staging, &version).map_err(Error::io("cannot publish", out))?;
+    let link = out.with_file_name(format!(".{name}.link-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    make_link(Path::new(&version_name), &link)?;
+    let previous = std::fs::read_link(out).ok().map(|t| out.with_file_name(t));
+    let is_plain_folder = std::fs::symlink_metadata(out).is_ok_and(|m| m.is_dir());
+    if is_plain_folder {
+        // The one step that is not atomic: a plain folder cannot be replaced by a link in one go.
+        let aside = out.with_file_name(format!(".{name}.v-plain-{}", std::process::id()));
+        std::fs::rename(out, &aside).map_err(Error::io("cannot publish", out))?;
+        std::fs::rename(&link, out).map_err(Error::io("cannot publish", out))?;
+        let _ = std::fs::remove_dir_all(&aside);
+    } else {
+        std::fs::rename(&link, out).map_err(Error::io("cannot publish", out))?;
+        if let Some(previous) = previous.filter(|p| p != &version) {
+            let _ = std::fs::remove_dir_all(previous);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_link(target: &Path, link: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, link).map_err(Error::io("cannot publish", link))
+}
+
+#[cfg(not(unix))]
+fn make_link(_target: &Path, link: &Path) -> Result<()> {
+    Err(Error::Io {
+        action: "cannot publish",
+        path: link.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::Unsupported, "symbolic links are not available here"),
+    })
 }
 
 /// The staging folder of this process's build, beside the warehouse.
@@ -81,10 +165,21 @@ pub fn staging_path(out: &Path) -> PathBuf {
 /// Swaps the finished staging folder into place atomically, then removes the old warehouse.
 pub fn publish(staging: &Path, out: &Path) -> Result<()> {
     sync_tree(staging);
-    if out.exists() {
-        exchange(staging, out)?;
-        // `staging` now holds the previous warehouse.
-        let _ = std::fs::remove_dir_all(staging);
+    let is_link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link || symlink_asked() {
+        publish_by_link(staging, out)?;
+    } else if out.exists() {
+        match exchange(staging, out) {
+            // `staging` now holds the previous warehouse.
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(staging);
+            }
+            Err(e) if exchange_unsupported(&e) => {
+                tracing::info!("this filesystem has no atomic exchange; publishing through a symbolic link instead");
+                publish_by_link(staging, out)?;
+            }
+            Err(e) => return Err(e),
+        }
     } else {
         std::fs::rename(staging, out).map_err(Error::io("cannot publish", out))?;
     }

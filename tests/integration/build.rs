@@ -151,13 +151,57 @@ fn two_builds_started_together_one_wins_and_the_warehouse_is_whole() {
 
 #[test]
 fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole() {
+    kill_builds_at_random(None);
+}
+
+/// Where the filesystem has no atomic exchange (forced here with `RNI_PUBLISH=symlink`), the
+/// warehouse is a link to a versioned folder, swapped atomically; killed builds still never
+/// leave half a warehouse.
+#[test]
+fn the_symlink_fallback_publishes_whole_warehouses_too() {
+    let dir = kill_builds_at_random(Some("symlink"));
+    let wh = dir.path().join("wh");
+    assert!(std::fs::symlink_metadata(&wh).expect("wh").file_type().is_symlink(), "the warehouse path is a link");
+    let versions: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wh.v-") || n.starts_with(".wh.link-"))
+        .collect();
+    assert_eq!(versions.len(), 1, "only the current version is left: {versions:?}");
+    // A warehouse that is a plain folder moves to the scheme on its next build.
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "old", "--out", "plain"]);
+    let out = Command::new(rni_path())
+        .args(["build", "--key-file", "k.key", "--returns", "new", "--out", "plain"])
+        .current_dir(dir.path())
+        .env("RNI_PUBLISH", "symlink")
+        .env_remove("RNI_KEY_FILE")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(dir.path().join("plain")).expect("plain").file_type().is_symlink());
+    assert_eq!(assert_whole(&dir.path().join("plain")), assert_whole(&dir.path().join("wh-new")));
+}
+
+/// Builds the warehouse `wh` from two sets of returns, killing most builds at a random moment,
+/// and checks after each that `wh` is whole and either the old or the new warehouse.
+fn kill_builds_at_random(publish: Option<&str>) -> tempfile::TempDir {
+    let run = |args: &[&str], dir: &Path| {
+        let mut command = Command::new(rni_path());
+        command.args(args).current_dir(dir).env_remove("RNI_KEY_FILE");
+        if let Some(p) = publish {
+            command.env("RNI_PUBLISH", p);
+        }
+        let out = command.output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
     let dir = temp();
     synth(dir.path(), "old", "34");
     synth(dir.path(), "new", "35");
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
     let wh = dir.path().join("wh");
     let started = Instant::now();
-    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "old", "--out", "wh"]);
+    run(&["build", "--key-file", "k.key", "--returns", "old", "--out", "wh"], dir.path());
     let duration = started.elapsed().max(Duration::from_millis(200));
     let old = assert_whole(&wh);
     // The finished new warehouse, for comparison.
@@ -172,13 +216,17 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
     while kills < 24 && round < 100 {
         round += 1;
         let returns = if round % 2 == 0 { "new" } else { "old" };
-        let mut child = Command::new(rni_path())
+        let mut command = Command::new(rni_path());
+        command
             .args(["build", "--key-file", "k.key", "--returns", returns, "--out", "wh"])
             .current_dir(dir.path())
+            .env_remove("RNI_KEY_FILE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
+            .stderr(Stdio::null());
+        if let Some(p) = publish {
+            command.env("RNI_PUBLISH", p);
+        }
+        let mut child = command.spawn().expect("spawn");
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
@@ -195,7 +243,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
     }
     assert!(kills >= 20, "only {kills} builds were killed mid-way");
     // A later build cleans up after the killed ones and succeeds.
-    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "new", "--out", "wh"]);
+    run(&["build", "--key-file", "k.key", "--returns", "new", "--out", "wh"], dir.path());
     assert_eq!(assert_whole(&wh), new);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -203,6 +251,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
         .filter(|e| e.file_name().to_string_lossy().contains(".staging-"))
         .collect();
     assert!(leftovers.is_empty(), "staging folders of killed builds are removed");
+    dir
 }
 
 #[test]
