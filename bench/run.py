@@ -156,6 +156,8 @@ def main():
         t, rss = measure([RNI, "--quiet", "build", "--key-file", key, "--returns", returns, "--out", data / "warehouse"])
         stages.append(("rni build (every table)", all_rows, all_bytes, t, rss))
         manifest = (data / "warehouse" / "MANIFEST.json").read_text()
+        t, rss = measure([RNI, "--quiet", "build", "--key-file", key, "--returns", returns, "--out", data / "warehouse"])
+        stages.append(("rni build again, nothing changed", all_rows, all_bytes, t, rss))
         results.append((size, authorities, stages, manifest))
 
     print()

@@ -24,6 +24,9 @@ pub fn run(args: &BuildArgs) -> Result<ExitStatus> {
         lexicon: Lexicon::with_vocabularies(&args.vocabulary)?,
     };
     let report = build(&options, &pseudonymiser, &Schemas::builtin()?)?;
+    if report.unchanged {
+        return Ok(ExitStatus::Success);
+    }
     log_summary(&report, &args.out);
     let set_aside = &report.manifest.set_aside;
     if set_aside.is_empty() {

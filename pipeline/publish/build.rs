@@ -1,7 +1,7 @@
 //! The nightly build (`rni build`): returns → a published warehouse.
 //!
 //! A build is a list of named steps, run by [`build`]: take the lock, read
-//! the last manifest, [`discover`] the returns (once; the list goes to every
+//! the last manifest, discover the returns and hash their files (once; the list goes to every
 //! later step), [`prepare_authority`] for each authority (carry over what is
 //! unchanged, prepare the rest), [`compute_metrics`], apply disclosure
 //! control, [`write_outputs`], [`audit_staging`], [`write_manifest`], and
@@ -63,6 +63,8 @@ pub struct BuildReport {
     pub published: Vec<metrics::MetricRow>,
     /// Seconds taken in all.
     pub seconds: f64,
+    /// Whether nothing had changed since the last build, which therefore stands as it was.
+    pub unchanged: bool,
 }
 
 /// Seconds per step, as the manifest records them.
@@ -85,8 +87,66 @@ struct Build<'a> {
     pseudonymiser: &'a Pseudonymiser,
     schemas: &'a Schemas,
     staging: &'a Path,
-    /// The last build's manifest, when its returns can be carried over (same schemas and tool).
+    /// The last build's manifest, when its returns can be carried over (same schemas, tool and
+    /// vocabulary).
     reusable: Option<&'a WarehouseManifest>,
+    /// sha256 of every return file, read once.
+    hashes: &'a BTreeMap<PathBuf, String>,
+}
+
+/// sha256 of every file of every return, each read once.
+fn file_hashes(returns: &[ReturnDir]) -> Result<BTreeMap<PathBuf, String>> {
+    let paths: BTreeSet<&PathBuf> = returns.iter().flat_map(|r| r.tables.values().map(|s| &s.path)).collect();
+    let hashed: Vec<Result<(PathBuf, String)>> =
+        paths.into_par_iter().map(|p| Ok((p.clone(), sha256_file(p)?))).collect();
+    hashed.into_iter().collect()
+}
+
+/// The digest of everything a build depends on (see [`WarehouseManifest::inputs_digest`]).
+fn inputs_digest(
+    options: &BuildOptions,
+    pseudonymiser: &Pseudonymiser,
+    schemas: &Schemas,
+    returns: &[ReturnDir],
+    hashes: &BTreeMap<PathBuf, String>,
+) -> String {
+    let mut parts = vec![
+        format!("tool\x1f{}", env!("CARGO_PKG_VERSION")),
+        format!("schema\x1f{}", schemas.version),
+        format!("policy\x1f{:?}", options.policy),
+        format!("vocabulary\x1f{}", options.lexicon.vocabulary_digest()),
+        format!("strict\x1f{}", options.is_strict),
+    ];
+    for ret in returns {
+        for (table, source) in &ret.tables {
+            let rel = source.path.strip_prefix(&options.returns).unwrap_or(&source.path).to_string_lossy().into_owned();
+            let sheet = source.sheet.clone().unwrap_or_default();
+            let hash = hashes.get(&source.path).cloned().unwrap_or_default();
+            parts.push(format!(
+                "return\x1f{}\x1f{}\x1f{table}\x1f{rel}\x1f{sheet}\x1f{hash}",
+                ret.authority_code, ret.period
+            ));
+        }
+        for (path, _) in &ret.unreadable {
+            parts.push(format!("unreadable\x1f{}", path.display()));
+        }
+    }
+    parts.sort();
+    pseudonymiser.keyed_digest("build inputs", &parts)
+}
+
+/// A quiet night: the last build had exactly these inputs, set nothing aside, and every file it
+/// published is still there.
+fn is_quiet(previous: &WarehouseManifest, inputs_digest: &str, out: &Path) -> bool {
+    previous.inputs_digest == inputs_digest
+        && previous.set_aside.is_empty()
+        && previous.files.iter().all(|f| out.join(&f.path).is_file())
+        && previous
+            .authorities
+            .iter()
+            .flat_map(|a| &a.returns)
+            .flat_map(|r| &r.outputs)
+            .all(|o| out.join(&o.path).is_file())
 }
 
 /// Builds and publishes the warehouse.
@@ -97,15 +157,31 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     let _lock = staging::lock(out)?;
     let previous = read_manifest(out)?;
     check_key(previous.as_ref(), pseudonymiser, out)?;
+    let returns = discover_returns(&options.returns, schemas)?;
+    let hashes = file_hashes(&returns)?;
+    let inputs_digest = inputs_digest(options, pseudonymiser, schemas, &returns, &hashes);
+    if let Some(prev) = previous.as_ref().filter(|p| is_quiet(p, &inputs_digest, out)) {
+        tracing::info!(built_at = %prev.built_at, "nothing changed since the last build; the warehouse stands as it was");
+        let seconds = started.elapsed().as_secs_f64();
+        return Ok(BuildReport {
+            manifest: prev.clone(),
+            exact: Vec::new(),
+            published: Vec::new(),
+            seconds,
+            unchanged: true,
+        });
+    }
     staging::clean_stale_staging(out);
     let staging_dir = staging::staging_path(out);
     std::fs::create_dir_all(&staging_dir).map_err(Error::io("cannot create", &staging_dir))?;
-    let reusable = previous
-        .as_ref()
-        .filter(|p| p.schema_version == schemas.version && p.tool_version == env!("CARGO_PKG_VERSION"));
-    let step = Build { options, pseudonymiser, schemas, staging: &staging_dir, reusable };
+    let reusable = previous.as_ref().filter(|p| {
+        p.schema_version == schemas.version
+            && p.tool_version == env!("CARGO_PKG_VERSION")
+            && p.vocabulary_digest == options.lexicon.vocabulary_digest()
+    });
+    let step = Build { options, pseudonymiser, schemas, staging: &staging_dir, reusable, hashes: &hashes };
     let mut timings = Timings::default();
-    let report = match build_into(&step, &mut timings, started) {
+    let report = match build_into(&step, &mut timings, started, returns, inputs_digest) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging_dir);
@@ -148,8 +224,13 @@ fn check_key(previous: Option<&WarehouseManifest>, pseudonymiser: &Pseudonymiser
 }
 
 /// Every step up to a complete staging folder, its manifest written last.
-fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<BuildReport> {
-    let returns = timings.time("discover", || discover(b))?;
+fn build_into(
+    b: &Build<'_>,
+    timings: &mut Timings,
+    started: Instant,
+    returns: Vec<ReturnDir>,
+    inputs_digest: String,
+) -> Result<BuildReport> {
     let (authorities, set_aside) = timings.time("prepare", || prepare_all(b, &returns))?;
     refuse_rejections_when_strict(b.options, &authorities)?;
     let metrics_catalogue = catalogue()?;
@@ -171,9 +252,9 @@ fn build_into(b: &Build<'_>, timings: &mut Timings, started: Instant) -> Result<
         protection_level: b.options.policy.protection_level,
         findings: attack.findings.len(),
     };
-    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary, set_aside)?;
+    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary, set_aside, inputs_digest)?;
     refuse_recoverable_figures(b, &attack)?;
-    Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64() })
+    Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64(), unchanged: false })
 }
 
 /// Where a build refused by the attacker's audit leaves its restricted files (beside `--out`).
@@ -211,11 +292,6 @@ fn refuse_recoverable_figures(b: &Build<'_>, attack: &attack::Report) -> Result<
     )))
 }
 
-/// Step: find the returns, once.
-fn discover(b: &Build<'_>) -> Result<Vec<ReturnDir>> {
-    discover_returns(&b.options.returns, b.schemas)
-}
-
 /// Step: prepare every authority, one per core; returns the authorities and the returns set aside.
 fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<(Vec<AuthorityEntry>, Vec<SetAside>)> {
     let codes = package::authority_codes(returns);
@@ -244,11 +320,15 @@ fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<(Vec<AuthorityEnt
 }
 
 /// Files of a return with their sha256, as the manifest records them.
-fn files_of(ret: &ReturnDir, base: &Path) -> Result<BTreeSet<(String, String)>> {
+fn files_of(ret: &ReturnDir, base: &Path, hashes: &BTreeMap<PathBuf, String>) -> Result<BTreeSet<(String, String)>> {
     let mut out = BTreeSet::new();
     for source in ret.tables.values() {
         let rel = source.path.strip_prefix(base).unwrap_or(&source.path).to_string_lossy().replace('\\', "/");
-        out.insert((rel, sha256_file(&source.path)?));
+        let hash = match hashes.get(&source.path) {
+            Some(h) => h.clone(),
+            None => sha256_file(&source.path)?,
+        };
+        out.insert((rel, hash));
     }
     Ok(out)
 }
@@ -266,7 +346,7 @@ fn unchanged_returns(
         let before: BTreeSet<(String, String)> =
             entry.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect();
         let has_outputs = entry.outputs.iter().all(|o| b.options.out.join(&o.path).is_file());
-        if has_outputs && before == files_of(ret, &b.options.returns)? {
+        if has_outputs && before == files_of(ret, &b.options.returns, b.hashes)? {
             unchanged.insert(period, entry.clone());
         }
     }
@@ -481,6 +561,7 @@ fn write_manifest(
     metric_rows: usize,
     disclosure: DisclosureSummary,
     set_aside: Vec<SetAside>,
+    inputs_digest: String,
 ) -> Result<WarehouseManifest> {
     let manifest = WarehouseManifest {
         kind: "rni-warehouse".into(),
@@ -494,6 +575,8 @@ fn write_manifest(
         metric_rows,
         disclosure,
         set_aside,
+        vocabulary_digest: b.options.lexicon.vocabulary_digest().to_string(),
+        inputs_digest,
     };
     write_json(&b.staging.join("MANIFEST.json"), &manifest)?;
     Ok(manifest)

@@ -175,6 +175,13 @@ pub struct WarehouseManifest {
     /// Returns this build could not read and set aside (the build published the rest).
     #[serde(default)]
     pub set_aside: Vec<SetAside>,
+    /// Digest of the vocabulary files the scrubber kept words from (`built-in` when none).
+    #[serde(default)]
+    pub vocabulary_digest: String,
+    /// Digest of everything a build depends on: every return file's sha256, the tool, schema,
+    /// key, policy and vocabulary. The same digest on the next night means nothing changed.
+    #[serde(default)]
+    pub inputs_digest: String,
 }
 
 /// A return set aside by a build: a table of it could not be read or failed closed. Its last

@@ -84,8 +84,23 @@ fn an_unchanged_build_rereads_nothing_and_a_changed_return_alone_is_read_again()
     let first_csv = std::fs::read(wh.join("metrics/metric_values.csv")).expect("csv");
     let first_parquet = std::fs::read(wh.join("metrics/metric_values.parquet")).expect("parquet");
 
-    build();
-    assert!(prepared(&wh).values().all(|p| !*p), "nothing changed, nothing is read");
+    // A quiet night: nothing changed, so nothing is done and the warehouse stands as it was.
+    let built_at = manifest(&wh)["built_at"].clone();
+    let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing changed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(manifest(&wh)["built_at"], built_at, "the warehouse was not rebuilt");
+
+    // Another policy (k only: the metrics are the same) runs the build again, reading no return.
+    let policy = rni::config::policy::DEFAULT_POLICY.replace("k_anonymity = 5", "k_anonymity = 6");
+    std::fs::write(dir.path().join("k6.toml"), policy).expect("policy");
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh", "--policy", "k6.toml"]);
+    assert_ne!(manifest(&wh)["built_at"], built_at, "rebuilt");
+    assert!(prepared(&wh).values().all(|p| !*p), "no return changed, none is read");
     assert_eq!(std::fs::read(wh.join("metrics/metric_values.csv")).expect("csv"), first_csv);
     assert_eq!(std::fs::read(wh.join("metrics/metric_values.parquet")).expect("parquet"), first_parquet);
     assert_whole(&wh);
@@ -97,11 +112,31 @@ fn an_unchanged_build_rereads_nothing_and_a_changed_return_alone_is_read_again()
     let path = dir.path().join("returns").join(&target.authority_code).join(&target.period).join("reviews.csv");
     let text = std::fs::read_to_string(&path).expect("reviews");
     std::fs::write(&path, text.replacen(",HIGH,", ",LOW,", 1).replacen(",High Risk,", ",LOW,", 1)).expect("write");
-    build();
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh", "--policy", "k6.toml"]);
     let after = prepared(&wh);
     let read_again: Vec<_> = after.iter().filter(|(_, p)| **p).map(|(k, _)| k.clone()).collect();
     assert_eq!(read_again, vec![(target.authority_code.clone(), target.period.clone())]);
     assert_whole(&wh);
+
+    // A new vocabulary changes what free text keeps: every return is scrubbed again.
+    std::fs::write(dir.path().join("words.txt"), "Kingfisher\n").expect("vocabulary");
+    rni_ok(
+        dir.path(),
+        &[
+            "build",
+            "--key-file",
+            "k.key",
+            "--returns",
+            "returns",
+            "--out",
+            "wh",
+            "--policy",
+            "k6.toml",
+            "--vocabulary",
+            "words.txt",
+        ],
+    );
+    assert!(prepared(&wh).values().all(|p| *p), "a new vocabulary reads every return again");
 }
 
 #[test]

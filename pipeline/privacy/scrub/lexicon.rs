@@ -39,6 +39,8 @@ pub struct Lexicon {
     /// Words of the domain list: ordinary in notes even when a name list holds them (Ford, London).
     domain: WordMap<()>,
     ordinary_names: WordMap<()>,
+    /// sha256 of the vocabulary files added to the built-in lists (`built-in` when none).
+    vocabulary_digest: String,
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -140,7 +142,24 @@ impl Lexicon {
         }
         let mut ordinary_names = WordMap::default();
         checked("reference/words/ordinary-names.txt", add_all(&mut ordinary_names, ORDINARY_NAMES))?;
-        Ok(Lexicon { allowed, common, abbreviations, domain, ordinary_names })
+        let vocabulary_digest = if extra.is_empty() {
+            "built-in".to_string()
+        } else {
+            use sha2::Digest;
+            let mut hasher = sha2::Sha256::new();
+            for text in extra {
+                hasher.update(text.as_bytes());
+                hasher.update(b"\x1f");
+            }
+            hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
+        Ok(Lexicon { allowed, common, abbreviations, domain, ordinary_names, vocabulary_digest })
+    }
+
+    /// A digest of the vocabulary files added to the built-in lists, so that a build can tell
+    /// whether free text must be scrubbed again.
+    pub fn vocabulary_digest(&self) -> &str {
+        &self.vocabulary_digest
     }
 
     /// Whether a word (its folded key, and as written) may stay in free text: an allowed word,
