@@ -252,7 +252,9 @@ fn build_into(
         protection_level: b.options.policy.protection_level,
         findings: attack.findings.len(),
     };
-    let manifest = write_manifest(b, timings, authorities, files, published.len(), summary, set_aside, inputs_digest)?;
+    let contents =
+        Contents { authorities, files, metric_rows: published.len(), disclosure: summary, set_aside, inputs_digest };
+    let manifest = write_manifest(b, timings, contents)?;
     refuse_recoverable_figures(b, &attack)?;
     Ok(BuildReport { manifest, exact, published, seconds: started.elapsed().as_secs_f64(), unchanged: false })
 }
@@ -552,17 +554,18 @@ fn audit_staging(b: &Build<'_>, returns: &[ReturnDir]) -> Result<()> {
     )))
 }
 
-/// Step: the manifest, written last: a staging folder without one is never published.
-fn write_manifest(
-    b: &Build<'_>,
-    timings: &Timings,
+/// What a manifest records of one build, gathered from its steps.
+struct Contents {
     authorities: Vec<AuthorityEntry>,
     files: Vec<OutputReport>,
     metric_rows: usize,
     disclosure: DisclosureSummary,
     set_aside: Vec<SetAside>,
     inputs_digest: String,
-) -> Result<WarehouseManifest> {
+}
+
+/// Step: the manifest, written last: a staging folder without one is never published.
+fn write_manifest(b: &Build<'_>, timings: &Timings, contents: Contents) -> Result<WarehouseManifest> {
     let manifest = WarehouseManifest {
         kind: "rni-warehouse".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -570,13 +573,13 @@ fn write_manifest(
         key_id: b.pseudonymiser.key_id().to_string(),
         built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         timings: timings.0.iter().map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0)).collect(),
-        authorities,
-        files,
-        metric_rows,
-        disclosure,
-        set_aside,
+        authorities: contents.authorities,
+        files: contents.files,
+        metric_rows: contents.metric_rows,
+        disclosure: contents.disclosure,
+        set_aside: contents.set_aside,
         vocabulary_digest: b.options.lexicon.vocabulary_digest().to_string(),
-        inputs_digest,
+        inputs_digest: contents.inputs_digest,
     };
     write_json(&b.staging.join("MANIFEST.json"), &manifest)?;
     Ok(manifest)
