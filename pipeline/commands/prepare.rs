@@ -9,6 +9,7 @@ use crate::ingest::discover::{discover_returns, sibling_quarters};
 use crate::privacy::keys::{ProjectKey, Pseudonymiser};
 use crate::privacy::scrub::Lexicon;
 use crate::publish::package::{Mode, run_all, summary, write_package_manifest, write_rejections};
+use crate::publish::staging;
 
 /// Prepares every return under the folder given; exit 1 when a table could not be read.
 pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
@@ -24,12 +25,28 @@ pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
         names_from.extend(discover_returns(dir, &schemas)?);
     }
     refuse_another_keys_package(&args.out, pseudonymiser.key_id())?;
-    std::fs::create_dir_all(&args.out).map_err(Error::io("cannot create", &args.out))?;
-    let mode =
-        Mode::Prepare { pseudonymiser: &pseudonymiser, out: &args.out, lexicon: &lexicon, names_from: &names_from };
-    let report = run_all(&returns, &args.returns, &schemas, mode)?;
-    write_rejections(&args.out.join("restricted").join("rejected_rows.csv"), &report.returns)?;
-    write_package_manifest(&args.out, &schemas, pseudonymiser.key_id(), &report)?;
+    // Written whole into a staging folder beside the package, then swapped in as `rni build`
+    // publishes a warehouse: a prepare killed at any moment leaves the previous package whole.
+    let _lock = staging::lock(&args.out)?;
+    staging::clean_stale_staging(&args.out);
+    let stage = staging::staging_path(&args.out);
+    std::fs::create_dir_all(&stage).map_err(Error::io("cannot create", &stage))?;
+    let written = (|| {
+        let mode =
+            Mode::Prepare { pseudonymiser: &pseudonymiser, out: &stage, lexicon: &lexicon, names_from: &names_from };
+        let report = run_all(&returns, &args.returns, &schemas, mode)?;
+        write_rejections(&stage.join("restricted").join("rejected_rows.csv"), &report.returns)?;
+        write_package_manifest(&stage, &schemas, pseudonymiser.key_id(), &report)?;
+        Ok::<_, Error>(report)
+    })();
+    let report = match written {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&stage);
+            return Err(e);
+        }
+    };
+    staging::publish(&stage, &args.out)?;
     crate::term::out(&summary(&report));
     tracing::info!(key_id = pseudonymiser.key_id(), "package written to {}", args.out.display());
     Ok(ExitStatus::problems_if(report.has_table_errors()))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rni::synth::{SynthManifest, read_manifest};
 
-use crate::util::{read_tree, rni, rni_ok, temp};
+use crate::util::{read_tree, rni, rni_ok, rni_path, temp};
 
 /// Synthesises messy returns and a key in `dir`; returns the manifest.
 fn messy_returns(dir: &Path, seed: &str) -> SynthManifest {
@@ -377,4 +377,60 @@ fn prepare_never_mixes_keys_in_one_package() {
     let out = rni(dir.path(), &["prepare", "--key-file", "k.key", "returns", "--out", "notes"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("notes/tables").exists());
+}
+
+/// A package is whole when every output its manifest lists exists with the recorded sha256.
+fn package_outputs(pkg: &Path) -> String {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pkg.join("MANIFEST.json")).expect("manifest")).expect("json");
+    let mut digests = Vec::new();
+    for o in manifest["outputs"].as_array().expect("outputs") {
+        let path = pkg.join(o["path"].as_str().expect("path"));
+        let digest = rni::publish::manifest::sha256_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(digest, o["sha256"].as_str().expect("sha"), "{}", path.display());
+        digests.push(digest);
+    }
+    digests.join(",")
+}
+
+#[test]
+fn a_prepare_killed_at_any_moment_leaves_the_previous_package_whole() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = temp();
+    let d = dir.path();
+    rni_ok(d, &["synth", "--out", "old", "--seed", "91", "--authorities", "1", "--young-people", "300"]);
+    rni_ok(d, &["synth", "--out", "new", "--seed", "92", "--authorities", "1", "--young-people", "300"]);
+    rni_ok(d, &["keygen", "--out", "k.key"]);
+    let started = Instant::now();
+    rni_ok(d, &["prepare", "--key-file", "k.key", "old", "--out", "pkg"]);
+    let duration = started.elapsed().max(Duration::from_millis(200));
+    let old = package_outputs(&d.join("pkg"));
+    rni_ok(d, &["prepare", "--key-file", "k.key", "new", "--out", "pkg-new"]);
+    let new = package_outputs(&d.join("pkg-new"));
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut kills = 0;
+    for round in 0..30 {
+        let returns = if round % 2 == 0 { "new" } else { "old" };
+        let mut child = Command::new(rni_path())
+            .args(["prepare", "--key-file", "k.key", returns, "--out", "pkg"])
+            .current_dir(d)
+            .env_remove("RNI_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        std::thread::sleep(Duration::from_micros(state % (duration.as_micros() as u64)));
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("kill");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+        let now = package_outputs(&d.join("pkg"));
+        assert!(now == old || now == new, "round {round}: the package is neither the old nor the new one");
+    }
+    assert!(kills >= 10, "only {kills} prepares were killed mid-way");
 }
