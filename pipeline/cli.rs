@@ -126,6 +126,31 @@ pub struct BuildArgs {
     /// services), one or more per line. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub vocabulary: Vec<PathBuf>,
+    /// Memory the query engine may hold at once (e.g. `1GiB`, `512MiB`); sorts and aggregations
+    /// beyond it spill to disk in the staging folder, and joins are done by sorting so that
+    /// they can spill too.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub memory_limit: u64,
+}
+
+/// A size in bytes from `1GiB`, `512MiB`, `1500M`, `2G` or a number of bytes.
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("`{text}` is not a size such as 1GiB or 512MiB"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown unit `{other}` in `{text}` (use KiB, MiB or GiB)")),
+    };
+    let bytes = number * scale;
+    if bytes < 64.0 * 1024.0 * 1024.0 {
+        return Err(format!("`{text}` is too little memory for the query engine (at least 64MiB)"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Output format of `rni query`.

@@ -22,6 +22,7 @@ pub fn run(args: &BuildArgs) -> Result<ExitStatus> {
         policy: Policy::load(args.policy.as_deref())?,
         is_strict: args.strict,
         lexicon: Lexicon::with_vocabularies(&args.vocabulary)?,
+        memory_limit: args.memory_limit,
     };
     let report = build(&options, &pseudonymiser, &Schemas::builtin()?)?;
     if report.unchanged {

@@ -74,6 +74,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         policy,
         is_strict: false,
         lexicon: Lexicon::builtin()?,
+        memory_limit: crate::cli::parse_size("1GiB").map_err(Error::Usage)?,
     };
     let built = build(&options, &pseudonymiser, &schemas)?;
     super::build::log_summary(&built, &warehouse_dir);

@@ -76,16 +76,30 @@ fn days(d: chrono::NaiveDate) -> i32 {
 
 /// A DataFusion session over a warehouse, with every table, reference table and view registered.
 pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
-    open_in(warehouse, schemas, &std::env::temp_dir()).await
+    open_in(warehouse, schemas, &std::env::temp_dir(), None).await
 }
 
 /// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
-/// staging folder, which the next build removes if this one is killed).
-pub async fn open_in(warehouse: &Path, schemas: &Schemas, scratch: &Path) -> Result<Session> {
-    let config = SessionConfig::new()
+/// staging folder, which the next build removes if this one is killed). With a memory limit,
+/// the engine holds at most that many bytes in its pool: sorts and aggregations spill to
+/// `scratch` beyond it, and joins are sort-merge joins, which can spill, not hash joins.
+pub async fn open_in(
+    warehouse: &Path,
+    schemas: &Schemas,
+    scratch: &Path,
+    memory_limit: Option<u64>,
+) -> Result<Session> {
+    let mut config = SessionConfig::new()
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
-    let ctx = SessionContext::new_with_config(config);
+    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+    if let Some(bytes) = memory_limit {
+        let pool = datafusion::execution::memory_pool::FairSpillPool::new(bytes as usize);
+        runtime = runtime.with_memory_pool(Arc::new(pool)).with_temp_file_path(scratch);
+        config = config.set_bool("datafusion.optimizer.prefer_hash_join", false);
+    }
+    let runtime = runtime.build_arc().map_err(query_error("the query engine's memory pool"))?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
     let partition_cols =
         || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
     for table in &schemas.tables {
