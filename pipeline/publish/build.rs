@@ -159,6 +159,8 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     let _lock = staging::lock(out)?;
     let previous = read_manifest(out)?;
     check_key(previous.as_ref(), pseudonymiser, out)?;
+    // Folders left by killed builds go first, quiet night or not.
+    staging::clean_stale_staging(out);
     let returns = discover_returns(&options.returns, schemas)?;
     let hashes = file_hashes(&returns)?;
     let inputs_digest = inputs_digest(options, pseudonymiser, schemas, &returns, &hashes);
@@ -173,7 +175,6 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
             unchanged: true,
         });
     }
-    staging::clean_stale_staging(out);
     let staging_dir = staging::staging_path(out);
     std::fs::create_dir_all(&staging_dir).map_err(Error::io("cannot create", &staging_dir))?;
     let reusable = previous.as_ref().filter(|p| {
