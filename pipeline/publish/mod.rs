@@ -5,7 +5,7 @@
 //! through validation or pseudonymisation into a package (`rni validate`,
 //! `rni prepare`, and the prepare step of a build); [`parquet`] is the one
 //! Parquet writer of every output; [`build`] is the nightly build as named
-//! steps, published through [`staging`]; [`report`] renders the comparison page; [`case_study`] makes
+//! steps, published (like a prepared package) through [`staging`]; [`report`] renders the comparison page; [`case_study`] makes
 //! k-anonymous exports; [`dictionary`] writes `data-dictionary.md`.
 
 #[cfg(feature = "engine")]
@@ -20,5 +20,4 @@ pub mod package;
 pub mod parquet;
 #[cfg(feature = "engine")]
 pub mod report;
-#[cfg(feature = "engine")]
 pub mod staging;
