@@ -73,9 +73,12 @@ enum Known {
     Hidden(i64),
 }
 
+/// Cells with their coefficients.
+type Terms = Vec<(Cell, f64)>;
+
 /// a·x ≤ / = / ≥ b over cells.
 struct Fact {
-    terms: Vec<(Cell, f64)>,
+    terms: Terms,
     low: f64,
     high: f64,
 }
@@ -93,12 +96,16 @@ fn cell(metric: &str, authority: &str, period: &str, breakdown: &str, part: &'st
 impl<'a> Table<'a> {
     /// The cell a row's numerator or denominator is, as the dictionary tells an attacker
     /// (a percentage over episodes started has the `episodes_started` total as denominator).
-    fn cell_of(&self, row: &MetricRow, part: &'static str) -> Cell {
-        let denominator_is = self.by_id.get(row.metric.as_str()).and_then(|m| m.links.denominator_is.as_deref());
+    fn cell_of(&self, metric: &str, authority: &str, period: &str, breakdown: &str, part: &'static str) -> Cell {
+        let denominator_is = self.by_id.get(metric).and_then(|m| m.links.denominator_is.as_deref());
         match (part, denominator_is) {
-            (DEN, Some(total)) => cell(total, &row.authority_code, &row.period, "", NUM),
-            _ => cell(&row.metric, &row.authority_code, &row.period, &row.breakdown, part),
+            (DEN, Some(total)) => cell(total, authority, period, "", NUM),
+            _ => cell(metric, authority, period, breakdown, part),
         }
+    }
+
+    fn cell_of_row(&self, row: &MetricRow, part: &'static str) -> Cell {
+        self.cell_of(&row.metric, &row.authority_code, &row.period, &row.breakdown, part)
     }
 
     fn read(rows: &[MetricRow], metrics: &'a [Metric]) -> Table<'a> {
@@ -112,7 +119,7 @@ impl<'a> Table<'a> {
                 _ => &[],
             };
             for &part in parts {
-                let c = table.cell_of(row, part);
+                let c = table.cell_of_row(row, part);
                 let published = if part == NUM { row.numerator } else { row.denominator };
                 let known = match (row.status.as_str(), published) {
                     ("c", _) => Known::Hidden(if part == NUM && row.kind == MetricKind::Percentage { 0 } else { 1 }),
@@ -153,19 +160,7 @@ impl<'a> Table<'a> {
                 continue;
             }
             if m.kind == MetricKind::Percentage {
-                let row = MetricRow {
-                    metric: metric.clone(),
-                    kind: m.kind,
-                    authority_code: authority.clone(),
-                    authority_name: String::new(),
-                    period: period.clone(),
-                    breakdown: breakdown.clone(),
-                    numerator: None,
-                    denominator: None,
-                    value: None,
-                    status: String::new(),
-                };
-                let d = self.cell_of(&row, DEN);
+                let d = self.cell_of(metric, authority, period, breakdown, DEN);
                 self.at_most(this.clone(), d);
             }
             if !breakdown.is_empty() {
@@ -188,18 +183,17 @@ impl<'a> Table<'a> {
         }
         // Each published ALL figure is the sum of its authorities' figures, within the rounding
         // (a rate or median not shown keeps its rounded figures: they count too).
+        let mut authorities: BTreeMap<(&str, &str, &str, &str), Terms> = BTreeMap::new();
+        for c in keys.iter().filter(|c| c.1 != "ALL") {
+            authorities.entry((&c.0, &c.2, &c.3, c.4)).or_default().push((c.clone(), 1.0));
+        }
         for row in rows.iter().filter(|r| r.authority_code == "ALL" && r.status != "x") {
             for (part, value) in [(NUM, row.numerator), (DEN, row.denominator)] {
                 let Some(rounded) = value else { continue };
-                let target = self.cell_of(row, part);
-                let members: Vec<(Cell, f64)> = self
-                    .cells
-                    .keys()
-                    .filter(|(m, a, p, b, pt)| {
-                        a != "ALL" && (m, p, b, *pt) == (&target.0, &target.2, &target.3, target.4)
-                    })
-                    .map(|c| (c.clone(), 1.0))
-                    .collect();
+                let target = self.cell_of_row(row, part);
+                let members =
+                    authorities.get(&(target.0.as_str(), target.2.as_str(), target.3.as_str(), target.4)).cloned();
+                let members = members.unwrap_or_default();
                 let low = (rounded - step / 2) as f64;
                 self.facts.push(Fact { terms: members, low, high: low + (step - 1) as f64 });
             }

@@ -21,13 +21,6 @@ pub const PROGRAMME: &str = "ALL";
 /// (table, authority, period) of every table sent.
 pub type Returned = BTreeSet<(String, String, String)>;
 
-fn blank(row: &mut MetricRow) {
-    row.numerator = None;
-    row.denominator = None;
-    row.value = None;
-    row.status = NOT_AVAILABLE.to_string();
-}
-
 /// Marks what was not sent as `x` (adding `x` rows for authorities with no return that quarter)
 /// and works the `ALL` counts and percentages out from the authorities that sent the table.
 pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric], names: impl Fn(&str) -> String) {
@@ -71,7 +64,7 @@ pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric],
                         value: None,
                         status: String::new(),
                     };
-                    blank(&mut row);
+                    row.withhold(NOT_AVAILABLE);
                     added.push(row);
                 }
             }
@@ -88,7 +81,7 @@ pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric],
             continue;
         }
         if !sent(table, &row.authority_code, &row.period) {
-            blank(row);
+            row.withhold(NOT_AVAILABLE);
         }
     }
 
@@ -113,7 +106,7 @@ pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric],
         let key = (row.metric.clone(), row.period.clone(), row.breakdown.clone());
         let Some(&(n, d, _)) = sums.get(&key).filter(|s| s.2 > 0) else {
             if matches!(row.kind, MetricKind::Count | MetricKind::Percentage | MetricKind::Value) {
-                blank(row);
+                row.withhold(NOT_AVAILABLE);
             }
             continue;
         };

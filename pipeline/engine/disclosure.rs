@@ -19,13 +19,6 @@ use crate::engine::rows::MetricRow;
 
 pub use crate::engine::rows::{NOT_APPLICABLE, SUPPRESSED};
 
-fn suppress(row: &mut MetricRow) {
-    row.numerator = None;
-    row.denominator = None;
-    row.value = None;
-    row.status = SUPPRESSED.to_string();
-}
-
 /// A programme-wide value not shown: its rounded figures stay, so the `c` adds nothing to them.
 fn hide_value(row: &mut MetricRow) {
     row.value = None;
@@ -66,7 +59,7 @@ pub fn apply(rows: &[MetricRow], metrics: &[Metric], policy: &Policy) -> Vec<Met
                     _ => None,
                 };
                 if policy.is_small(row.numerator) || policy.is_small(row.denominator) || policy.is_small(complement) {
-                    suppress(row);
+                    row.withhold(SUPPRESSED);
                 }
             }
         }

@@ -49,10 +49,13 @@ struct Figure {
     floor: i128,
 }
 
+/// Figures with their coefficients.
+type Terms = Vec<(usize, i128)>;
+
 /// lo ≤ Σ coefficient × figure ≤ hi; a link bounded by a rounded `ALL` figure is
 /// active only while that figure is published.
 struct Link {
-    terms: Vec<(usize, i128)>,
+    terms: Terms,
     lo: i128,
     hi: i128,
     bound: Option<usize>,
@@ -83,13 +86,6 @@ fn canonical(row: &MetricRow, denominator: bool, metrics: &BTreeMap<&str, &Metri
         }
         _ => None,
     }
-}
-
-fn suppress(row: &mut MetricRow) {
-    row.numerator = None;
-    row.denominator = None;
-    row.value = None;
-    row.status = crate::engine::rows::SUPPRESSED.to_string();
 }
 
 impl<'a> Model<'a> {
@@ -193,20 +189,20 @@ impl<'a> Model<'a> {
         }
         // ALL: the authorities' figures add up to within the rounding interval of the ALL figure.
         let step = policy.round_programme_to as i128;
+        let mut members: BTreeMap<(&str, &str, bool), Terms> = BTreeMap::new();
+        for (key, &(is_programme, i)) in &index {
+            if !is_programme {
+                members.entry((&key.metric, &key.breakdown, key.denominator)).or_default().push((i, 1));
+            }
+        }
         for (key, &(is_programme, p)) in &index {
             if !is_programme {
                 continue;
             }
-            let members: Vec<(usize, i128)> = index
-                .iter()
-                .filter(|(k, (prog, _))| {
-                    !prog && k.metric == key.metric && k.breakdown == key.breakdown && k.denominator == key.denominator
-                })
-                .map(|(_, &(_, i))| (i, 1))
-                .collect();
+            let terms = members.get(&(key.metric.as_str(), key.breakdown.as_str(), key.denominator)).cloned();
             let rounded = policy.round(Some(model.programme[p].exact)).unwrap_or(0) as i128;
             let lo = rounded - step / 2;
-            links.push(Link { terms: members, lo, hi: lo + step - 1, bound: Some(p), pair: false });
+            links.push(Link { terms: terms.unwrap_or_default(), lo, hi: lo + step - 1, bound: Some(p), pair: false });
         }
         model.links = links;
         model
@@ -224,7 +220,7 @@ impl<'a> Model<'a> {
     fn hide(&mut self, programme: bool, i: usize) {
         let rows = if programme { self.programme[i].rows.clone() } else { self.figures[i].rows.clone() };
         for (r, _) in rows {
-            suppress(&mut self.out[r]);
+            self.out[r].withhold(crate::engine::rows::SUPPRESSED);
         }
     }
 

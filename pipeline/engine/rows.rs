@@ -33,3 +33,13 @@ pub struct MetricRow {
     /// `''` published, `c` suppressed, `x` not available, `z` not applicable, or a published symbol.
     pub status: String,
 }
+
+impl MetricRow {
+    /// Empties every figure and gives the row `status` (`c` suppressed, `x` not available).
+    pub fn withhold(&mut self, status: &str) {
+        self.numerator = None;
+        self.denominator = None;
+        self.value = None;
+        self.status = status.to_string();
+    }
+}

@@ -445,7 +445,7 @@ fn prepare_return(
     ret: &ReturnDir,
     stage: Stage<'_>,
 ) -> Result<std::result::Result<ReturnEntry, SetAside>> {
-    let report = package::process_return(ret, b.schemas, stage, &b.options.returns)?;
+    let report = package::process_return(ret, b.schemas, stage, &b.options.returns, b.hashes)?;
     if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
         for o in &report.outputs {
             let path = b.staging.join(&o.path);

@@ -12,7 +12,7 @@
 //! outputs; key id; versions) and `restricted/rejected_rows.csv` (file, row,
 //! column, rule, never a value).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -128,8 +128,15 @@ fn relative(path: &Path, base: &Path) -> String {
 }
 
 /// Reads (and, when preparing, pseudonymises and writes) one return. `base` is the folder
-/// the returns were found under; reports name files relative to it.
-pub fn process_return(ret: &ReturnDir, schemas: &Schemas, stage: Stage<'_>, base: &Path) -> Result<ReturnReport> {
+/// the returns were found under; reports name files relative to it. `known` holds the sha256
+/// of files already hashed (a build hashes every return file once, up front).
+pub fn process_return(
+    ret: &ReturnDir,
+    schemas: &Schemas,
+    stage: Stage<'_>,
+    base: &Path,
+    known: &BTreeMap<PathBuf, String>,
+) -> Result<ReturnReport> {
     let mut report = ReturnReport {
         authority_code: ret.authority_code.clone(),
         period: ret.period.to_string(),
@@ -151,7 +158,7 @@ pub fn process_return(ret: &ReturnDir, schemas: &Schemas, stage: Stage<'_>, base
             report.missing_tables.push(schema.name.clone());
             continue;
         };
-        let sha256 = match hashes.get(&source.path) {
+        let sha256 = match hashes.get(&source.path).or_else(|| known.get(&source.path)) {
             Some(h) => h.clone(),
             None => {
                 let h = sha256_file(&source.path)?;
@@ -321,7 +328,7 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
             let mut reports = Vec::new();
             for ret in mine {
                 let started = Instant::now();
-                let r = process_return(ret, schemas, stage, base)?;
+                let r = process_return(ret, schemas, stage, base, &BTreeMap::new())?;
                 tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "return processed");
                 tracing::info!(
                     authority = %r.authority_code,

@@ -297,30 +297,25 @@ fn compatible(column: &str, a: &str, b: &str) -> bool {
     }
 }
 
+/// A warehouse `wh` built from synthetic returns (with its key `k.key`) in a new folder.
+fn warehouse(seed: &str, authorities: &str, young_people: &str) -> tempfile::TempDir {
+    let dir = temp();
+    let d = dir.path();
+    let synth = ["synth", "--out", "returns", "--seed", seed, "--authorities", authorities];
+    rni_ok(d, &[&synth[..], &["--young-people", young_people]].concat());
+    rni_ok(d, &["keygen", "--out", "k.key"]);
+    rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    dir
+}
+
 /// The attack of a reader holding several exports of one warehouse: join them on display names,
 /// and on every quasi-identifier column they share (allowing for different generalisations). A
 /// record is linked when it has exactly one partner; classes of at least k make that impossible.
 #[test]
 fn several_exports_of_one_warehouse_cannot_be_joined_and_text_is_scrubbed_again() {
     for (seed, authorities, young_people) in [("71", "1", "50"), ("72", "2", "400"), ("73", "1", "200")] {
-        let dir = temp();
+        let dir = warehouse(seed, authorities, young_people);
         let d = dir.path();
-        rni_ok(
-            d,
-            &[
-                "synth",
-                "--out",
-                "returns",
-                "--seed",
-                seed,
-                "--authorities",
-                authorities,
-                "--young-people",
-                young_people,
-            ],
-        );
-        rni_ok(d, &["keygen", "--out", "k.key"]);
-        rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
         let planted = "Call 07700 900123 or jo.bloggs@example.com; NHS 943 476 5919; lives at 14 Harlington Road.";
         plant_in_warehouse_notes(&d.join("wh"), "E09000017", planted);
         let stored = crate::util::decoded_parquet(&d.join("wh/tables/young_people/authority_code=E09000017"));
@@ -453,24 +448,8 @@ fn linked_through_episodes(a: &Path, b: &Path, k: usize) -> (usize, usize) {
 #[allow(clippy::print_stderr)] // the measured linkage is part of the test's output
 fn exports_linked_through_episodes_keep_classes_of_k() {
     for (seed, authorities, young_people) in [("74", "1", "400"), ("75", "2", "150"), ("76", "1", "60")] {
-        let dir = temp();
+        let dir = warehouse(seed, authorities, young_people);
         let d = dir.path();
-        rni_ok(
-            d,
-            &[
-                "synth",
-                "--out",
-                "returns",
-                "--seed",
-                seed,
-                "--authorities",
-                authorities,
-                "--young-people",
-                young_people,
-            ],
-        );
-        rni_ok(d, &["keygen", "--out", "k.key"]);
-        rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
         for (name, extra) in [("a", vec![]), ("b", vec!["--from", "2025Q2"]), ("c", vec!["--k", "8"])] {
             let mut args = vec!["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", name];
             args.extend(extra);

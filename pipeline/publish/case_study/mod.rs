@@ -300,24 +300,32 @@ impl Text<'_> {
 /// The four tables of an export: young people, episodes, reviews, contexts.
 type Loaded = (Pulled, Pulled, Pulled, Pulled);
 
-/// The latest row of each record of the authority, within the quarters given.
-fn load(options: &CaseStudyOptions, from: Option<Period>, to: Option<Period>, schemas: &Schemas) -> Result<Loaded> {
-    let scope = CaseStudyOptions { from, to, ..options.clone() };
+/// The latest row of each record of the authority within the quarters asked for, and, when
+/// those are not every quarter, within every quarter too; one session reads both.
+fn load(options: &CaseStudyOptions, schemas: &Schemas) -> Result<(Loaded, Option<Loaded>)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::io("cannot start the query engine", &options.warehouse))?;
     runtime.block_on(async {
         let ctx = crate::engine::session::open(&options.warehouse, schemas).await?;
-        let get = |sql: String| {
+        let tables = |scope: CaseStudyOptions| {
             let ctx = &ctx;
-            async move { metrics::run_sql(ctx, &sql, "case study").await }
+            async move {
+                let get = |sql: String| async move { metrics::run_sql(ctx, &sql, "case study").await };
+                let yp = get(latest_sql("young_people", "person_id", &scope)).await?;
+                let ep = get(latest_sql("episodes", "episode_id", &scope)).await?;
+                let rv = get(latest_sql("reviews", "episode_id, review_date", &scope)).await?;
+                let cx = get(latest_sql("contexts", "context_id", &scope)).await?;
+                Ok::<_, Error>((pull(&yp)?, pull(&ep)?, pull(&rv)?, pull(&cx)?))
+            }
         };
-        let yp = get(latest_sql("young_people", "person_id", &scope)).await?;
-        let ep = get(latest_sql("episodes", "episode_id", &scope)).await?;
-        let rv = get(latest_sql("reviews", "episode_id, review_date", &scope)).await?;
-        let cx = get(latest_sql("contexts", "context_id", &scope)).await?;
-        Ok::<_, Error>((pull(&yp)?, pull(&ep)?, pull(&rv)?, pull(&cx)?))
+        let window = tables(options.clone()).await?;
+        let whole = match (options.from, options.to) {
+            (None, None) => None,
+            _ => Some(tables(CaseStudyOptions { from: None, to: None, ..options.clone() }).await?),
+        };
+        Ok((window, whole))
     })
 }
 
@@ -385,11 +393,9 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
     if options.k < 2 {
         return Err(Error::Usage("--k must be 2 or more".into()));
     }
-    let window = load(options, options.from, options.to, schemas)?;
     // The generalisation path comes from the authority's whole data, so that every export of
     // this warehouse picks from the same one (see `anonymity`).
-    let whole =
-        if options.from.is_none() && options.to.is_none() { None } else { Some(load(options, None, None, schemas)?) };
+    let (window, whole) = load(options, schemas)?;
     let (yp, ep, rv, cx) = &window;
     let reference = latest_quarter_end(whole.as_ref().map_or(yp, |w| &w.0));
     if yp.rows == 0 {
