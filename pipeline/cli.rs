@@ -107,9 +107,14 @@ pub enum NotesChoice {
 /// `rni build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Folder of returns: `<authority_code>/<period>/…`.
-    #[arg(long)]
-    pub returns: PathBuf,
+    /// Folder of raw returns: `<authority_code>/<period>/…`.
+    #[arg(long, required_unless_present = "packages")]
+    pub returns: Option<PathBuf>,
+    /// A package made at source by `rni prepare`, or a folder of them (repeatable). Each is
+    /// verified whole (key, schema, the sha256 of every file) before it is used; packages and
+    /// raw returns mix in one build, each return given once.
+    #[arg(long, value_name = "DIR")]
+    pub packages: Vec<PathBuf>,
     /// The warehouse to publish (replaced atomically; `<out>.lock` guards it).
     #[arg(long)]
     pub out: PathBuf,

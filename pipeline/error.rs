@@ -144,6 +144,16 @@ pub enum Error {
         source: datafusion::error::DataFusionError,
     },
 
+    /// A package given to a build cannot be used as it is (another key, altered bytes, files no
+    /// package holds, a return given twice): the build publishes nothing.
+    #[error("package {path}: {reason}; nothing was published")]
+    Package {
+        /// The package folder.
+        path: PathBuf,
+        /// What is wrong with it, naming files, never a value.
+        reason: String,
+    },
+
     /// Another build holds the warehouse's lock.
     #[error("{0}")]
     Locked(String),

@@ -18,6 +18,7 @@ pub fn run(args: &BuildArgs) -> Result<ExitStatus> {
     drop(key);
     let options = BuildOptions {
         returns: args.returns.clone(),
+        packages: args.packages.clone(),
         out: args.out.clone(),
         policy: Policy::load(args.policy.as_deref())?,
         is_strict: args.strict,

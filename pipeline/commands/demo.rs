@@ -69,7 +69,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
     let policy = Policy::load(None)?;
     let k = policy.k_anonymity;
     let options = BuildOptions {
-        returns: returns.clone(),
+        returns: Some(returns.clone()),
+        packages: Vec::new(),
         out: warehouse_dir.clone(),
         policy,
         is_strict: false,

@@ -8,7 +8,7 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::ingest::discover::{discover_returns, sibling_quarters};
 use crate::privacy::keys::{ProjectKey, Pseudonymiser};
 use crate::privacy::scrub::Lexicon;
-use crate::publish::package::{Mode, run_all, summary, write_package_manifest, write_rejections};
+use crate::publish::package::{Mode, REJECTED_ROWS, run_all, summary, write_package_manifest, write_rejections};
 use crate::publish::staging;
 
 /// Prepares every return under the folder given; exit 1 when a table could not be read.
@@ -35,7 +35,7 @@ pub fn run(args: &PrepareArgs) -> Result<ExitStatus> {
         let mode =
             Mode::Prepare { pseudonymiser: &pseudonymiser, out: &stage, lexicon: &lexicon, names_from: &names_from };
         let report = run_all(&returns, &args.returns, &schemas, mode)?;
-        write_rejections(&stage.join("restricted").join("rejected_rows.csv"), &report.returns)?;
+        write_rejections(&stage.join(REJECTED_ROWS), &report.returns)?;
         write_package_manifest(&stage, &schemas, pseudonymiser.key_id(), &report)?;
         Ok::<_, Error>(report)
     })();

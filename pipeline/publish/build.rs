@@ -35,13 +35,16 @@ use crate::publish::manifest::{
     sha256_file, write_json,
 };
 use crate::publish::package::{self, Stage, Writing};
+use crate::publish::packages::{self, PackagedReturn};
 use crate::publish::{metric_files, staging};
 
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// Folder of returns (`<authority_code>/<period>/…`).
-    pub returns: PathBuf,
+    /// Folder of raw returns (`<authority_code>/<period>/…`), if any.
+    pub returns: Option<PathBuf>,
+    /// Packages made at source by `rni prepare` (each a package or a folder of them).
+    pub packages: Vec<PathBuf>,
     /// The warehouse to publish.
     pub out: PathBuf,
     /// Disclosure policy.
@@ -52,6 +55,13 @@ pub struct BuildOptions {
     pub lexicon: Arc<Lexicon>,
     /// Bytes the query engine may hold at once before spilling.
     pub memory_limit: u64,
+}
+
+impl BuildOptions {
+    /// The folder raw returns' paths are recorded relative to.
+    fn returns_base(&self) -> &Path {
+        self.returns.as_deref().unwrap_or(Path::new(""))
+    }
 }
 
 /// What a build did, for the summary.
@@ -96,6 +106,12 @@ struct Build<'a> {
     hashes: &'a BTreeMap<PathBuf, String>,
 }
 
+/// A build's inputs: raw returns and the returns of verified packages.
+struct Inputs {
+    raw: Vec<ReturnDir>,
+    packaged: Vec<PackagedReturn>,
+}
+
 /// sha256 of every file of every return, each read once.
 fn file_hashes(returns: &[ReturnDir]) -> Result<BTreeMap<PathBuf, String>> {
     let paths: BTreeSet<&PathBuf> = returns.iter().flat_map(|r| r.tables.values().map(|s| &s.path)).collect();
@@ -109,7 +125,7 @@ fn inputs_digest(
     options: &BuildOptions,
     pseudonymiser: &Pseudonymiser,
     schemas: &Schemas,
-    returns: &[ReturnDir],
+    inputs: &Inputs,
     hashes: &BTreeMap<PathBuf, String>,
 ) -> String {
     let mut parts = vec![
@@ -119,9 +135,10 @@ fn inputs_digest(
         format!("vocabulary\x1f{}", options.lexicon.vocabulary_digest()),
         format!("strict\x1f{}", options.is_strict),
     ];
-    for ret in returns {
+    for ret in &inputs.raw {
         for (table, source) in &ret.tables {
-            let rel = source.path.strip_prefix(&options.returns).unwrap_or(&source.path).to_string_lossy().into_owned();
+            let rel =
+                source.path.strip_prefix(options.returns_base()).unwrap_or(&source.path).to_string_lossy().into_owned();
             let sheet = source.sheet.clone().unwrap_or_default();
             let hash = hashes.get(&source.path).cloned().unwrap_or_default();
             parts.push(format!(
@@ -132,6 +149,15 @@ fn inputs_digest(
         for (path, _) in &ret.unreadable {
             parts.push(format!("unreadable\x1f{}", path.display()));
         }
+    }
+    for r in &inputs.packaged {
+        for o in &r.outputs {
+            parts.push(format!("package\x1f{}\x1f{}\x1f{}\x1f{}", r.authority_code, r.period, o.path, o.sha256));
+        }
+        for i in r.inputs.iter().filter(|i| i.error.is_some()) {
+            parts.push(format!("package unreadable\x1f{}\x1f{}\x1f{}", r.authority_code, r.period, i.table));
+        }
+        parts.push(format!("package rejections\x1f{}\x1f{}\x1f{}", r.authority_code, r.period, r.rejected_sha256));
     }
     parts.sort();
     pseudonymiser.keyed_digest("build inputs", &parts)
@@ -161,9 +187,9 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     check_key(previous.as_ref(), pseudonymiser, out)?;
     // Folders left by killed builds go first, quiet night or not.
     staging::clean_stale_staging(out);
-    let returns = discover_returns(&options.returns, schemas)?;
-    let hashes = file_hashes(&returns)?;
-    let inputs_digest = inputs_digest(options, pseudonymiser, schemas, &returns, &hashes);
+    let inputs = gather_inputs(options, pseudonymiser, schemas)?;
+    let hashes = file_hashes(&inputs.raw)?;
+    let inputs_digest = inputs_digest(options, pseudonymiser, schemas, &inputs, &hashes);
     if let Some(prev) = previous.as_ref().filter(|p| is_quiet(p, &inputs_digest, out)) {
         tracing::info!(built_at = %prev.built_at, "nothing changed since the last build; the warehouse stands as it was");
         let seconds = started.elapsed().as_secs_f64();
@@ -184,7 +210,7 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     });
     let step = Build { options, pseudonymiser, schemas, staging: &staging_dir, reusable, hashes: &hashes };
     let mut timings = Timings::default();
-    let report = match build_into(&step, &mut timings, started, returns, inputs_digest) {
+    let report = match build_into(&step, &mut timings, started, inputs, inputs_digest) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging_dir);
@@ -193,6 +219,34 @@ pub fn build(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Sc
     };
     staging::publish(&staging_dir, out)?;
     Ok(report)
+}
+
+/// Step: the raw returns and the packages, each package verified whole and each return given
+/// once; a package that cannot be used, or a return given twice, stops the build here.
+fn gather_inputs(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas: &Schemas) -> Result<Inputs> {
+    let raw = match &options.returns {
+        Some(dir) => discover_returns(dir, schemas)?,
+        None => Vec::new(),
+    };
+    let packaged = packages::open(&options.packages, pseudonymiser.key_id(), schemas)?;
+    for r in &packaged {
+        if let Some(ret) = raw.iter().find(|d| d.authority_code == r.authority_code && d.period.to_string() == r.period)
+        {
+            return Err(Error::Package {
+                path: r.package.clone(),
+                reason: format!(
+                    "holds the return {} {}, which is also given raw ({}); give each return once",
+                    r.authority_code,
+                    r.period,
+                    ret.dir.display()
+                ),
+            });
+        }
+    }
+    if raw.is_empty() && packaged.is_empty() {
+        return Err(Error::Usage("no returns and no packages were given; nothing was published".into()));
+    }
+    Ok(Inputs { raw, packaged })
 }
 
 /// A build replaces its `--out` folder: one that holds anything but a warehouse is refused
@@ -231,10 +285,10 @@ fn build_into(
     b: &Build<'_>,
     timings: &mut Timings,
     started: Instant,
-    returns: Vec<ReturnDir>,
+    inputs: Inputs,
     inputs_digest: String,
 ) -> Result<BuildReport> {
-    let (authorities, set_aside) = timings.time("prepare", || prepare_all(b, &returns))?;
+    let (authorities, set_aside) = timings.time("prepare", || prepare_all(b, &inputs))?;
     refuse_rejections_when_strict(b.options, &authorities)?;
     let metrics_catalogue = catalogue()?;
     let (exact, published) = timings.time("metrics", || {
@@ -246,7 +300,7 @@ fn build_into(
         timings.time("disclosure audit", || Ok(attack::audit(&published, &metrics_catalogue, &b.options.policy)))?;
     let files = timings.time("write", || write_outputs(b, &exact, &published, &authorities, &set_aside))?;
     write_json(&b.staging.join("restricted/disclosure-audit.json"), &attack)?;
-    timings.time("audit", || audit_staging(b, &returns))?;
+    timings.time("audit", || audit_staging(b, &inputs.raw))?;
     timings.0.insert("total".into(), started.elapsed().as_secs_f64());
     let summary = DisclosureSummary {
         suppressed_rows: published.iter().filter(|r| r.status == disclosure::SUPPRESSED).count(),
@@ -298,13 +352,35 @@ fn refuse_recoverable_figures(b: &Build<'_>, attack: &attack::Report) -> Result<
 }
 
 /// Step: prepare every authority, one per core; returns the authorities and the returns set aside.
-fn prepare_all(b: &Build<'_>, returns: &[ReturnDir]) -> Result<(Vec<AuthorityEntry>, Vec<SetAside>)> {
-    let codes = package::authority_codes(returns);
+fn prepare_all(b: &Build<'_>, inputs: &Inputs) -> Result<(Vec<AuthorityEntry>, Vec<SetAside>)> {
+    let mut codes: BTreeSet<String> = package::authority_codes(&inputs.raw).into_iter().collect();
+    codes.extend(inputs.packaged.iter().map(|r| r.authority_code.clone()));
+    let codes: Vec<String> = codes.into_iter().collect();
     let built: Vec<Result<(AuthorityEntry, Vec<SetAside>)>> = codes
         .par_iter()
         .map(|code| {
-            let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
-            prepare_authority(b, code, &mine)
+            let raw: Vec<&ReturnDir> = inputs.raw.iter().filter(|r| &r.authority_code == code).collect();
+            let packaged: Vec<&PackagedReturn> = inputs.packaged.iter().filter(|r| &r.authority_code == code).collect();
+            let prior = b.reusable.and_then(|p| p.authorities.iter().find(|a| &a.authority_code == code));
+            let (mut entry, mut set_aside) = if raw.is_empty() {
+                let entry =
+                    AuthorityEntry { authority_code: code.clone(), names_digest: String::new(), returns: vec![] };
+                (entry, Vec::new())
+            } else {
+                prepare_authority(b, code, &raw)?
+            };
+            for r in packaged {
+                match take_packaged(b, prior, r)? {
+                    Ok(taken) => entry.returns.push(taken),
+                    Err(problem) => {
+                        let (stand_in, problem) = stand_in(b, prior, problem)?;
+                        entry.returns.extend(stand_in);
+                        set_aside.push(problem);
+                    }
+                }
+            }
+            entry.returns.sort_by(|a, b| a.period.cmp(&b.period));
+            Ok((entry, set_aside))
         })
         .collect();
     let mut authorities = Vec::new();
@@ -351,7 +427,7 @@ fn unchanged_returns(
         let before: BTreeSet<(String, String)> =
             entry.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect();
         let has_outputs = entry.outputs.iter().all(|o| b.options.out.join(&o.path).is_file());
-        if has_outputs && before == files_of(ret, &b.options.returns, b.hashes)? {
+        if entry.package.is_none() && has_outputs && before == files_of(ret, b.options.returns_base(), b.hashes)? {
             unchanged.insert(period, entry.clone());
         }
     }
@@ -390,24 +466,9 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     for ret in to_prepare {
         match prepare_return(b, ret, stage)? {
             Ok(entry) => entries.push(entry),
-            Err(mut problem) => {
-                // The last good version of the return, when the warehouse has it, stands in.
-                let period = ret.period.to_string();
-                let last_good = prior
-                    .and_then(|a| a.returns.iter().find(|r| r.period == period))
-                    .filter(|r| r.outputs.iter().all(|o| b.options.out.join(&o.path).is_file()));
-                if let Some(entry) = last_good {
-                    entries.extend(carry_over(b, code, &BTreeMap::from([(period, entry.clone())]))?);
-                    problem.carried_over = true;
-                }
-                tracing::warn!(
-                    authority = %problem.authority_code,
-                    period = %problem.period,
-                    table = %problem.table,
-                    carried_over = problem.carried_over,
-                    "return set aside: {}",
-                    problem.rule
-                );
+            Err(problem) => {
+                let (stand_in, problem) = stand_in(b, prior, problem)?;
+                entries.extend(stand_in);
                 set_aside.push(problem);
             }
         }
@@ -416,6 +477,78 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     bar.finish_and_clear();
     entries.sort_by(|a, b| a.period.cmp(&b.period));
     Ok((AuthorityEntry { authority_code: code.to_string(), names_digest: digest, returns: entries }, set_aside))
+}
+
+/// A return set aside: the last good version of it, when the warehouse has one, stands in.
+fn stand_in(
+    b: &Build<'_>,
+    prior: Option<&AuthorityEntry>,
+    mut problem: SetAside,
+) -> Result<(Option<ReturnEntry>, SetAside)> {
+    let last_good = prior
+        .and_then(|a| a.returns.iter().find(|r| r.period == problem.period))
+        .filter(|r| r.outputs.iter().all(|o| b.options.out.join(&o.path).is_file()));
+    let mut entry = None;
+    if let Some(last) = last_good {
+        let carried =
+            carry_over(b, &problem.authority_code, &BTreeMap::from([(problem.period.clone(), last.clone())]))?;
+        entry = carried.into_iter().next();
+        problem.carried_over = true;
+    }
+    tracing::warn!(
+        authority = %problem.authority_code,
+        period = %problem.period,
+        table = %problem.table,
+        carried_over = problem.carried_over,
+        "return set aside: {}",
+        problem.rule
+    );
+    Ok((entry, problem))
+}
+
+/// Takes one return of a verified package: carried over when the warehouse already holds the
+/// same tables from it, copied (and hashed again) otherwise; set aside when a table of it could
+/// not be read at source.
+fn take_packaged(
+    b: &Build<'_>,
+    prior: Option<&AuthorityEntry>,
+    r: &PackagedReturn,
+) -> Result<std::result::Result<ReturnEntry, SetAside>> {
+    let code = &r.authority_code;
+    if let Some(bad) = r.failed_input() {
+        return Ok(Err(SetAside {
+            authority_code: code.clone(),
+            period: r.period.clone(),
+            table: bad.table.clone(),
+            path: format!("{}: {}", r.name, bad.path),
+            rule: bad.error.clone().unwrap_or_default(),
+            carried_over: false,
+        }));
+    }
+    let outputs = |entry: &ReturnEntry| -> BTreeSet<(String, String)> {
+        entry.outputs.iter().map(|o| (o.path.clone(), o.sha256.clone())).collect()
+    };
+    let theirs: BTreeSet<(String, String)> = r.outputs.iter().map(|o| (o.path.clone(), o.sha256.clone())).collect();
+    let same = prior.and_then(|a| a.returns.iter().find(|e| e.period == r.period)).filter(|e| {
+        e.package.is_some() && outputs(e) == theirs && e.outputs.iter().all(|o| b.options.out.join(&o.path).is_file())
+    });
+    if let Some(entry) = same {
+        let entry = ReturnEntry { package: Some(r.name.clone()), ..entry.clone() };
+        return Ok(Ok(carry_over(b, code, &BTreeMap::from([(r.period.clone(), entry)]))?.remove(0)));
+    }
+    for o in &r.outputs {
+        packages::copy_verified(r, o, &b.staging.join(&o.path))?;
+    }
+    packages::write_rejections(r, &b.staging.join(rejected_file(code, &r.period)))?;
+    tracing::info!(authority = %code, period = %r.period, package = %r.name, "return taken from a package");
+    Ok(Ok(ReturnEntry {
+        period: r.period.clone(),
+        prepared: true,
+        rows_rejected: r.rows_rejected(),
+        inputs: r.inputs.clone(),
+        outputs: r.outputs.clone(),
+        package: Some(r.name.clone()),
+    }))
 }
 
 /// Links the outputs (and rejected-row reports) of unchanged returns from the last build.
@@ -445,7 +578,7 @@ fn prepare_return(
     ret: &ReturnDir,
     stage: Stage<'_>,
 ) -> Result<std::result::Result<ReturnEntry, SetAside>> {
-    let report = package::process_return(ret, b.schemas, stage, &b.options.returns, b.hashes)?;
+    let report = package::process_return(ret, b.schemas, stage, b.options.returns_base(), b.hashes)?;
     if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
         for o in &report.outputs {
             let path = b.staging.join(&o.path);
@@ -473,6 +606,7 @@ fn prepare_return(
         rows_rejected: report.rows_rejected(),
         inputs: report.inputs,
         outputs: report.outputs,
+        package: None,
     }))
 }
 

@@ -118,6 +118,9 @@ pub struct ReturnEntry {
     pub outputs: Vec<OutputReport>,
     /// Rows rejected.
     pub rows_rejected: usize,
+    /// The package it came from (its folder's name), when it was prepared at source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
 }
 
 /// One authority in the warehouse manifest.
@@ -248,6 +251,8 @@ pub struct PackageManifest<'a> {
     pub inputs: Vec<&'a InputReport>,
     /// Every file written.
     pub outputs: Vec<&'a OutputReport>,
+    /// Every other file of the package (the rejected-row report), with its sha256.
+    pub files: Vec<OutputReport>,
     /// Tables absent from a return, as `authority/period/table`.
     pub missing_tables: Vec<String>,
     /// Files and sheets in the returns that were not read, as `authority/period: what`.

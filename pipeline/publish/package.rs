@@ -359,8 +359,7 @@ pub fn write_rejections<'a>(path: &Path, returns: impl IntoIterator<Item = &'a R
     }
     let io = |source: csv::Error| Error::Csv { path: path.to_path_buf(), source };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
-    w.write_record(["authority_code", "period", "file", "table", "row", "column", "rule", "explanation"])
-        .map_err(io)?;
+    w.write_record(REJECTED_HEADER).map_err(io)?;
     for r in returns.into_iter().flat_map(|r| &r.rejected) {
         w.write_record([
             r.authority_code.as_str(),
@@ -377,7 +376,14 @@ pub fn write_rejections<'a>(path: &Path, returns: impl IntoIterator<Item = &'a R
     w.flush().map_err(Error::io("cannot write", path))
 }
 
-/// Writes `MANIFEST.json` for a prepared package.
+/// A package's rejected-row report (file, row, column, rule; never a value).
+pub const REJECTED_ROWS: &str = "restricted/rejected_rows.csv";
+
+/// The header of every rejected-row report.
+pub const REJECTED_HEADER: [&str; 8] =
+    ["authority_code", "period", "file", "table", "row", "column", "rule", "explanation"];
+
+/// Writes `MANIFEST.json` for a prepared package (its rejected-row report written first).
 pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, report: &RunReport) -> Result<()> {
     let path = out.join("MANIFEST.json");
     let manifest = PackageManifest {
@@ -388,6 +394,12 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
         seconds: (report.seconds * 1000.0).round() / 1000.0,
         inputs: report.returns.iter().flat_map(|r| &r.inputs).collect(),
         outputs: report.returns.iter().flat_map(|r| &r.outputs).collect(),
+        files: vec![OutputReport {
+            path: REJECTED_ROWS.to_string(),
+            table: String::new(),
+            rows: report.returns.iter().map(|r| r.rejected.len()).sum(),
+            sha256: sha256_file(&out.join(REJECTED_ROWS))?,
+        }],
         missing_tables: report
             .returns
             .iter()

@@ -11,7 +11,7 @@ fn synth(dir: &Path, out: &str, seed: &str) {
     rni_ok(dir, &["synth", "--out", out, "--seed", seed, "--authorities", "2", "--young-people", "40", "--messy"]);
 }
 
-fn manifest(wh: &Path) -> serde_json::Value {
+pub fn manifest(wh: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(wh.join("MANIFEST.json")).expect("manifest")).expect("json")
 }
 
@@ -39,7 +39,7 @@ fn sha256(path: &Path) -> String {
 
 /// A warehouse is whole when every file its manifest lists exists with the recorded sha256
 /// and every Parquet file in it reads; returns the manifest's metric file hash to tell builds apart.
-fn assert_whole(wh: &Path) -> String {
+pub fn assert_whole(wh: &Path) -> String {
     let m = manifest(wh);
     for a in m["authorities"].as_array().expect("authorities") {
         for r in a["returns"].as_array().expect("returns") {
@@ -186,7 +186,13 @@ fn two_builds_started_together_one_wins_and_the_warehouse_is_whole() {
 
 #[test]
 fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole() {
-    kill_builds_at_random(None);
+    kill_builds_at_random(None, false);
+}
+
+/// The same with packages made at source instead of raw returns.
+#[test]
+fn a_build_from_packages_killed_at_any_moment_leaves_a_whole_warehouse() {
+    kill_builds_at_random(None, true);
 }
 
 /// Where the filesystem has no atomic exchange (forced here with `RNI_PUBLISH=symlink`), the
@@ -194,7 +200,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_or_the_new_warehouse_whole()
 /// leave half a warehouse.
 #[test]
 fn the_symlink_fallback_publishes_whole_warehouses_too() {
-    let dir = kill_builds_at_random(Some("symlink"));
+    let dir = kill_builds_at_random(Some("symlink"), false);
     let wh = dir.path().join("wh");
     assert!(std::fs::symlink_metadata(&wh).expect("wh").file_type().is_symlink(), "the warehouse path is a link");
     let versions: Vec<String> = std::fs::read_dir(dir.path())
@@ -218,9 +224,13 @@ fn the_symlink_fallback_publishes_whole_warehouses_too() {
     assert_eq!(assert_whole(&dir.path().join("plain")), assert_whole(&dir.path().join("wh-new")));
 }
 
-/// Builds the warehouse `wh` from two sets of returns, killing most builds at a random moment,
-/// and checks after each that `wh` is whole and either the old or the new warehouse.
-fn kill_builds_at_random(publish: Option<&str>) -> tempfile::TempDir {
+/// Builds the warehouse `wh` from two sets of returns (raw, or as packages prepared from them),
+/// killing most builds at a random moment, and checks after each that `wh` is whole and either
+/// the old or the new warehouse.
+fn kill_builds_at_random(publish: Option<&str>, packages: bool) -> tempfile::TempDir {
+    let source = |set: &str| -> [String; 2] {
+        if packages { ["--packages".into(), format!("{set}-pkg")] } else { ["--returns".into(), set.into()] }
+    };
     let run = |args: &[&str], dir: &Path| {
         let mut command = Command::new(rni_path());
         command.args(args).current_dir(dir).env_remove("RNI_KEY_FILE");
@@ -234,13 +244,20 @@ fn kill_builds_at_random(publish: Option<&str>) -> tempfile::TempDir {
     synth(dir.path(), "old", "34");
     synth(dir.path(), "new", "35");
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
+    if packages {
+        for set in ["old", "new"] {
+            rni_ok(dir.path(), &["prepare", "--key-file", "k.key", set, "--out", &format!("{set}-pkg")]);
+        }
+    }
     let wh = dir.path().join("wh");
     let started = Instant::now();
-    run(&["build", "--key-file", "k.key", "--returns", "old", "--out", "wh"], dir.path());
+    let [flag, from] = source("old");
+    run(&["build", "--key-file", "k.key", &flag, &from, "--out", "wh"], dir.path());
     let duration = started.elapsed().max(Duration::from_millis(200));
     let old = assert_whole(&wh);
     // The finished new warehouse, for comparison.
-    rni_ok(dir.path(), &["build", "--key-file", "k.key", "--returns", "new", "--out", "wh-new"]);
+    let [flag, from] = source("new");
+    rni_ok(dir.path(), &["build", "--key-file", "k.key", &flag, &from, "--out", "wh-new"]);
     let new = assert_whole(&dir.path().join("wh-new"));
     assert_ne!(old, new);
 
@@ -253,10 +270,10 @@ fn kill_builds_at_random(publish: Option<&str>) -> tempfile::TempDir {
         round += 1;
         // Always the other set of returns than the warehouse holds, so that no build is a
         // quiet night that ends before it can be killed.
-        let returns = if current == old { "new" } else { "old" };
+        let [flag, from] = source(if current == old { "new" } else { "old" });
         let mut command = Command::new(rni_path());
         command
-            .args(["build", "--key-file", "k.key", "--returns", returns, "--out", "wh"])
+            .args(["build", "--key-file", "k.key", &flag, &from, "--out", "wh"])
             .current_dir(dir.path())
             .env_remove("RNI_KEY_FILE")
             .stdout(Stdio::null())
@@ -282,7 +299,8 @@ fn kill_builds_at_random(publish: Option<&str>) -> tempfile::TempDir {
     }
     assert!(kills >= 20, "only {kills} builds were killed mid-way");
     // A later build cleans up after the killed ones and succeeds.
-    run(&["build", "--key-file", "k.key", "--returns", "new", "--out", "wh"], dir.path());
+    let [flag, from] = source("new");
+    run(&["build", "--key-file", "k.key", &flag, &from, "--out", "wh"], dir.path());
     assert_eq!(assert_whole(&wh), new);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -421,7 +439,7 @@ fn drop_column(path: &Path, header: &str) {
 }
 
 /// Exact metric rows of a warehouse, keyed by (metric, authority, period, breakdown).
-fn exact_metrics(wh: &Path) -> BTreeMap<(String, String, String, String), String> {
+pub fn exact_metrics(wh: &Path) -> BTreeMap<(String, String, String, String), String> {
     let mut reader = csv::Reader::from_path(wh.join("restricted/metric_values_exact.csv")).expect("exact");
     reader
         .records()

@@ -10,6 +10,7 @@ mod disclosure;
 mod hostile;
 mod layout;
 mod metrics;
+mod packages;
 mod prepare;
 mod scrubbing;
 mod synth;
