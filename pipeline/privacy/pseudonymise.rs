@@ -17,11 +17,11 @@ use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
 use crate::config::period::{Period, age_on};
-use crate::config::schema::{ColumnType, Method, TableSchema, Treatment, ethnic_group};
+use crate::config::schema::{ColumnType, IdKind, Method, TableSchema, Treatment, ethnic_group};
 use crate::error::{Error, Result};
 use crate::ingest::validate::{ValidRow, Value};
 use crate::privacy::keys::Pseudonymiser;
-use crate::privacy::scrub::Scrubber;
+use crate::privacy::scrub::{Scrubber, person_token};
 
 /// A record batch that holds only pseudonymised, generalised or scrubbed data.
 #[derive(Debug, Clone)]
@@ -71,9 +71,29 @@ impl<'a> TablePseudonymiser<'a> {
         TablePseudonymiser { schema, pseudonymiser, authority_code, period, scrubber, postcodes_malformed: 0 }
     }
 
+    /// The token of each row's young person (its person id column), for scrubbing its notes;
+    /// empty when the table has no free text or no such column.
+    fn owners(&self, rows: &[ValidRow]) -> Vec<Option<String>> {
+        let has_text = self.schema.columns.iter().any(|c| matches!(c.treatment, Treatment::Scrub));
+        let person = self.schema.columns.iter().position(|c| {
+            matches!(c.treatment, Treatment::Pseudonymise { kind: IdKind::Person, .. })
+                && !matches!(c.column_type, ColumnType::IdList)
+        });
+        let (true, Some(at)) = (has_text, person) else { return Vec::new() };
+        rows.iter()
+            .map(|r| match r.values.get(at) {
+                Some(Value::Text(id)) => {
+                    Some(person_token(&self.pseudonymiser.pseudonym(IdKind::Person, self.authority_code, id)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Turns validated rows into a safe batch, or fails without producing anything.
     pub fn apply(&mut self, rows: &[ValidRow]) -> Result<SafeBatch> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.outputs.len());
+        let owners = self.owners(rows);
         for (i, spec) in self.schema.columns.iter().enumerate() {
             let fail = || Error::Pseudonymise { table: self.schema.name.clone(), column: spec.name.clone() };
             let column = rows.iter().map(|r| r.values.get(i).unwrap_or(&Value::Null));
@@ -172,7 +192,7 @@ impl<'a> TablePseudonymiser<'a> {
                     if values.iter().any(|v| !matches!(v, Value::Null | Value::Text(_))) {
                         return Err(fail());
                     }
-                    let scrubbed = scrub_parallel(self.scrubber, &values);
+                    let scrubbed = scrub_parallel(self.scrubber, &values, &owners);
                     let mut b =
                         StringBuilder::with_capacity(scrubbed.len(), scrubbed.iter().flatten().map(String::len).sum());
                     for s in &scrubbed {
@@ -191,15 +211,16 @@ impl<'a> TablePseudonymiser<'a> {
     }
 }
 
-/// Scrubs free text on every core: scrubbing is the costliest step of the pipeline.
-fn scrub_parallel(scrubber: &Scrubber, values: &[&Value]) -> Vec<Option<String>> {
+/// Scrubs free text on every core: scrubbing is the costliest step of the pipeline. Each note
+/// is scrubbed for its row's young person (`owners`, when the table has one).
+fn scrub_parallel(scrubber: &Scrubber, values: &[&Value], owners: &[Option<String>]) -> Vec<Option<String>> {
     use rayon::prelude::*;
-    let one = |v: &&Value| match v {
-        Value::Text(t) => Some(scrubber.scrub(t)),
+    let one = |(i, v): (usize, &&Value)| match v {
+        Value::Text(t) => Some(scrubber.scrub_for(t, owners.get(i).and_then(|o| o.as_deref()))),
         _ => None,
     };
     // Notes are independent; chunks of 64 keep the pool's bookkeeping small next to the work.
-    values.par_iter().with_min_len(64).map(one).collect()
+    values.par_iter().enumerate().with_min_len(64).map(one).collect()
 }
 
 fn kept<'v>(column_type: ColumnType, values: impl Iterator<Item = &'v Value>) -> Option<ArrayRef> {

@@ -280,8 +280,10 @@ Unicode uppercase (full case mapping, as Python's `str.upper()`)."
     let _ = writeln!(md, "- **Dropped**: names and UPN never leave the ingest stage.");
     let _ = writeln!(
         md,
-        "- **Scrubbed** free text: every name of every young person in the authority's return is replaced by a token \
-stable for that person (`[PERSON:` + first 8 characters of the person's pseudonym + `]`); then postcodes, phone numbers, \
+        "- **Scrubbed** free text: a young person's whole name or id, anywhere in the authority's returns, is replaced by a \
+token stable for that person (`[PERSON:` + first 8 characters of the person's pseudonym + `]`); a first name or surname \
+written alone becomes that token only on the young person's own rows (anyone else may share it: elsewhere it is `[NAME]`); \
+then postcodes, phone numbers, \
 e-mail addresses, dates, NHS numbers, UPNs and street addresses by `[POSTCODE]`, `[PHONE]`, `[EMAIL]`, `[DATE]`, `[NHS]`, \
 `[UPN]`, `[ADDRESS]`; then other person names found in the name list (`reference/names/`) by `[NAME]`."
     );

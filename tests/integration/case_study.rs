@@ -471,3 +471,48 @@ fn exports_linked_through_episodes_keep_classes_of_k() {
         }
     }
 }
+
+/// "Older male known as Mohammed": an adult who shares a first name with a young person stays a
+/// name in the export; only a young person's own record, whole name or id names them.
+#[test]
+fn an_adult_sharing_a_young_persons_first_name_is_not_shown_under_their_display_name() {
+    let dir = temp();
+    let d = dir.path();
+    rni_ok(d, &["synth", "--out", "returns", "--seed", "77", "--authorities", "1", "--young-people", "80"]);
+    // In every quarter, each young person's notes mention an adult who shares the first name of
+    // the young person on the row before.
+    for quarter in ["2025Q1", "2025Q2", "2025Q3", "2025Q4"] {
+        let path = d.join("returns/E09000017").join(quarter).join("young_people.csv");
+        let mut reader = csv::Reader::from_path(&path).expect("csv");
+        let header = reader.headers().expect("header").clone();
+        let first = header.iter().position(|h| h == "first_name").expect("first_name");
+        let notes = header.iter().position(|h| h == "notes").expect("notes");
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        let mut writer = csv::Writer::from_path(&path).expect("write");
+        writer.write_record(&header).expect("header");
+        for (i, row) in rows.iter().enumerate() {
+            let mut cells: Vec<String> = row.iter().map(String::from).collect();
+            let other = &rows[(i + rows.len() - 1) % rows.len()][first];
+            if other != &row[first] {
+                cells[notes] = format!("Older male known as {other} seen with them. {}", cells[notes]);
+            }
+            writer.write_record(&cells).expect("row");
+        }
+        writer.flush().expect("flush");
+    }
+    rni_ok(d, &["keygen", "--out", "k.key"]);
+    rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
+    rni_ok(d, &["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", "cs", "--k", "2"]);
+    let (h, rows) = read_csv(&d.join("cs/young_people.csv"));
+    let names: BTreeSet<&str> = column(&h, &rows, "display_name").into_iter().collect();
+    let mut mentions = 0;
+    for note in column(&h, &rows, "notes") {
+        if let Some(rest) = note.split("Older male known as ").nth(1) {
+            mentions += 1;
+            let named = rest.split(" seen with").next().unwrap_or_default();
+            assert!(!names.contains(named), "an adult is shown under a young person's display name: {note}");
+            assert!(named.starts_with('['), "the adult's name is a placeholder: {note}");
+        }
+    }
+    assert!(mentions * 2 >= rows.len(), "{mentions} of {} notes carry the planted sentence", rows.len());
+}

@@ -103,6 +103,16 @@ fn insert_or_ambiguous(map: &mut WordMap<Target>, key: &str, target: Target) {
     }
 }
 
+/// The token of a young person's name written alone (a first name, a surname): theirs only on
+/// their own record (`own`), for anyone else may share it; `[NAME]` elsewhere.
+fn alone<'s>(target: &'s Target, own: Option<&str>) -> &'s str {
+    match target {
+        Target::Person(t) if own == Some(&**t) => t,
+        Target::Person(_) => "[NAME]",
+        Target::Ambiguous => "[PERSON]",
+    }
+}
+
 /// One shared string per token: inputs come sorted by token, so the previous one is reused.
 fn shared_token(token: &str, previous: &mut Option<Arc<str>>) -> Arc<str> {
     let shared = match previous.take() {
@@ -311,8 +321,18 @@ impl Scrubber {
         Cow::Owned(out)
     }
 
-    /// The text with people and contact details replaced.
+    /// The text with people and contact details replaced, written about no one in particular
+    /// (a name written alone is never attributed: see [`Scrubber::scrub_for`]).
     pub fn scrub(&self, text: &str) -> String {
+        self.scrub_for(text, None)
+    }
+
+    /// The text with people and contact details replaced, written on the record of the young
+    /// person whose token is `own`. A young person's whole name ("Jakub Kowalczyk") or id
+    /// becomes their token wherever it is written; a name written alone (a first name, a
+    /// surname, a nickname) becomes their token only on their own record: elsewhere it may be
+    /// anyone's (a mother, an uncle, a peer with the same first name), so it is `[NAME]`.
+    pub fn scrub_for(&self, text: &str, own: Option<&str>) -> String {
         // Compatibility forms (fullwidth letters, ligatures) become plain letters, and characters
         // that cannot be seen (zero-width spaces and joiners, soft hyphens) go before anything is
         // matched: "Ka\u{200b}cper" is Kacper.
@@ -338,10 +358,10 @@ impl Scrubber {
                 current = Cow::Owned(replaced);
             }
         }
-        self.scrub_words(&current)
+        self.scrub_words(&current, own)
     }
 
-    fn scrub_words(&self, text: &str) -> String {
+    fn scrub_words(&self, text: &str, own: Option<&str>) -> String {
         let (words, keys) = words(text);
         let view = WordsView { text, words: &words, keys: &keys };
         let mut out = String::with_capacity(text.len() + 16);
@@ -360,7 +380,7 @@ impl Scrubber {
             if original.bytes().any(|b| b.is_ascii_digit()) {
                 // Numbers are the typed patterns' business; a name with digits stuck to it
                 // ("Jayden2", "dripboy09") still goes.
-                if let Some(token) = self.token_with_digits(original) {
+                if let Some(token) = self.token_with_digits(original, own) {
                     out.push_str(between);
                     out.push_str(token);
                     last_end = w.end;
@@ -383,7 +403,7 @@ impl Scrubber {
                 previous_was_name = true;
                 continue;
             }
-            let replacement = self.token_for(&view, i, previous_was_name);
+            let replacement = self.token_for(&view, i, previous_was_name, own);
             match replacement {
                 Some(token) => {
                     out.push_str(between);
@@ -396,7 +416,7 @@ impl Scrubber {
                     previous_was_name = false;
                     // A word joined from parts ("l'Orlaith", "Orlaith-Mae", "well-known"): each part
                     // that is not an allowed word goes.
-                    if let Some(rewritten) = self.scrub_parts(original) {
+                    if let Some(rewritten) = self.scrub_parts(original, own) {
                         out.push_str(between);
                         out.push_str(&rewritten);
                         last_end = w.end;
@@ -412,12 +432,12 @@ impl Scrubber {
 
     /// The token of a word holding digits whose letters are a name or no word ("Jayden2",
     /// "dripboy09"); short letter parts ("S47", "KS3", "Y10", "A3") stay.
-    fn token_with_digits(&self, original: &str) -> Option<&str> {
+    fn token_with_digits<'s>(&'s self, original: &str, own: Option<&str>) -> Option<&'s str> {
         let mut found = None;
         for run in original.split(|c: char| !c.is_alphabetic()).filter(|r| r.chars().count() >= 4) {
             let key = fold(run);
             match self.single.get(&key) {
-                Some(target) => return Some(target.token()),
+                Some(target) => return Some(alone(target, own)),
                 None if !self.lexicon.allows(&key, run) => found = Some("[NAME]"),
                 None => {}
             }
@@ -439,7 +459,13 @@ impl Scrubber {
 
     /// The token a word becomes, or `None` when it stays. Its parts are looked at apart
     /// only when the word as a whole stays (see [`Scrubber::scrub_parts`]).
-    fn token_for(&self, view: &WordsView<'_>, i: usize, previous_was_name: bool) -> Option<&str> {
+    fn token_for<'s>(
+        &'s self,
+        view: &WordsView<'_>,
+        i: usize,
+        previous_was_name: bool,
+        own: Option<&str>,
+    ) -> Option<&'s str> {
         let key = view.key(i);
         if key.is_empty() {
             return None;
@@ -453,7 +479,7 @@ impl Scrubber {
             let is_written_as_name = !is_allowed
                 || self.is_name_in_context(view, i, previous_was_name)
                 || (view.starts_sentence(i) && !STOP_WORDS.contains(&key));
-            return is_written_as_name.then(|| target.token());
+            return is_written_as_name.then(|| alone(target, own));
         }
         if !is_allowed {
             if original.contains(['\'', '’', '-']) {
@@ -549,7 +575,7 @@ impl Scrubber {
 
     /// The word with each apostrophe- or hyphen-separated part that is a name, or no allowed
     /// word, replaced; `None` when every part stays.
-    fn scrub_parts(&self, word: &str) -> Option<String> {
+    fn scrub_parts(&self, word: &str, own: Option<&str>) -> Option<String> {
         let mut key = String::new();
         rewrite_parts(word, |part| {
             fold_into(part, &mut key);
@@ -559,7 +585,7 @@ impl Scrubber {
             let is_capitalised = part.chars().next().is_some_and(char::is_uppercase);
             let is_allowed = self.lexicon.allows(key.as_str(), part);
             match self.single.get(key.as_str()) {
-                Some(target) if !is_allowed || is_capitalised => Some(target.token()),
+                Some(target) if !is_allowed || is_capitalised => Some(alone(target, own)),
                 _ if !is_allowed => Some(if is_capitalised { "[NAME]" } else { "[REDACTED]" }),
                 _ if is_capitalised
                     && self.gazetteer.names.contains_key(key.as_str())

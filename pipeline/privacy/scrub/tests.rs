@@ -16,7 +16,10 @@ fn scrubber() -> Scrubber {
 #[test]
 fn young_people_become_their_tokens_in_every_spelling() {
     let s = scrubber();
-    let out = s.scrub("Zoë O'Connor met ZOE and oconnor; Zoe’s mum and Jayden's friend JAYDEN SMITH.");
+    let out = s.scrub_for(
+        "Zoë O'Connor met ZOE and oconnor; Zoe’s mum and Jayden's friend JAYDEN SMITH.",
+        Some("[PERSON:bbbb2222]"),
+    );
     assert!(!out.to_lowercase().contains("zo"), "{out}");
     assert!(!out.to_lowercase().contains("connor"), "{out}");
     assert!(!out.to_lowercase().contains("jayden"), "{out}");
@@ -25,6 +28,23 @@ fn young_people_become_their_tokens_in_every_spelling() {
     assert!(out.contains("[PERSON:bbbb2222]'s friend"), "{out}");
     let out = s.scrub("Mary-Jane and Mary were seen; Briain too.");
     assert!(!out.contains("Mary") && !out.contains("Briain"), "{out}");
+}
+
+/// A first name or surname written alone may be anyone's: it is the young person's token only
+/// on their own record; a whole name or an id is theirs anywhere.
+#[test]
+fn a_name_written_alone_is_attributed_only_on_the_young_persons_own_record() {
+    let s = scrubber();
+    let note = "Older male known as Jayden seen with Zoë O'Connor; Smith's mother called.";
+    assert_eq!(
+        s.scrub_for(note, Some("[PERSON:aaaa1111]")),
+        "Older male known as [NAME] seen with [PERSON:aaaa1111]; [NAME]'s mother called."
+    );
+    assert_eq!(
+        s.scrub_for(note, Some("[PERSON:bbbb2222]")),
+        "Older male known as [PERSON:bbbb2222] seen with [PERSON:aaaa1111]; [PERSON:bbbb2222]'s mother called."
+    );
+    assert_eq!(s.scrub(note), "Older male known as [NAME] seen with [PERSON:aaaa1111]; [NAME]'s mother called.");
 }
 
 #[test]
@@ -65,7 +85,8 @@ fn names_inside_joined_words_are_removed() {
     let out = s.scrub("Contact:Zoë, U:Jayden [PERSON:Jayden and [Jayden] [JAYDEN] [PERSON:JAYDEN]");
     assert!(!out.contains("Zo") && !out.to_lowercase().contains("jayden"), "{out}");
     // Its own tokens pass through a second scrub unchanged.
-    let once = s.scrub("Zoë met Jayden Smith at [SCHOOL] on [DATE]; [PERSON] and [NAME] too.");
+    let once =
+        s.scrub_for("Zoë met Jayden Smith at [SCHOOL] on [DATE]; [PERSON] and [NAME] too.", Some("[PERSON:aaaa1111]"));
     assert_eq!(s.scrub(&once), once);
     assert!(once.contains("[PERSON:aaaa1111]") && once.contains("[PERSON:bbbb2222]"), "{once}");
     let kept = s.scrub("A well-known drop-in.");
@@ -92,7 +113,7 @@ fn every_placeholder_is_a_known_label() {
 #[test]
 fn decomposed_accents_are_matched() {
     let s = scrubber();
-    let out = s.scrub("Zoe\u{0308} was seen");
+    let out = s.scrub_for("Zoe\u{0308} was seen", Some("[PERSON:aaaa1111]"));
     assert_eq!(out, "[PERSON:aaaa1111] was seen");
 }
 
@@ -183,7 +204,10 @@ fn assert_gone(out: &str, words: &[&str]) {
 #[test]
 fn letters_beyond_accents_are_folded() {
     let s = scrubber_of(&[("Łukasz", "Đặng"), ("Jürgen", "Strauß"), ("Søren", "Ødegaard")]);
-    let out = s.scrub("Lukasz and DANG seen; Strauss, Juergen's friend Soren and Odegaard too.");
+    let out = s.scrub_for(
+        "Lukasz and DANG seen; Strauss, Juergen's friend Soren and Odegaard too.",
+        Some("[PERSON:00000001]"),
+    );
     assert_gone(&out, &["Lukasz", "DANG", "Strauss", "Soren", "Odegaard"]);
     assert_eq!(out.matches("[PERSON:00000001]").count(), 2, "{out}");
 }
