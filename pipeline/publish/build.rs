@@ -539,7 +539,7 @@ fn take_packaged(
     for o in &r.outputs {
         packages::copy_verified(r, o, &b.staging.join(&o.path))?;
     }
-    packages::write_rejections(r, &b.staging.join(rejected_file(code, &r.period)))?;
+    package::write_rejected_rows(&b.staging.join(rejected_file(code, &r.period)), &r.rejected)?;
     tracing::info!(authority = %code, period = %r.period, package = %r.name, "return taken from a package");
     Ok(Ok(ReturnEntry {
         period: r.period.clone(),

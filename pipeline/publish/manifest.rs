@@ -20,6 +20,11 @@ use crate::ingest::discover::ReturnDir;
 
 /// SHA-256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String> {
+    sha256_streamed(path, |_| Ok(()))
+}
+
+/// SHA-256 of a file, streamed, each chunk also handed to `each` (to copy it as it is hashed).
+pub fn sha256_streamed(path: &Path, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<String> {
     let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -29,6 +34,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
             break;
         }
         hasher.update(&buf[..n]);
+        each(&buf[..n])?;
     }
     Ok(hex::encode(hasher.finalize()))
 }

@@ -352,28 +352,39 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
     Ok(report)
 }
 
-/// Writes the rejected-row report: file, row, column, rule and what to check; never a value.
-pub fn write_rejections<'a>(path: &Path, returns: impl IntoIterator<Item = &'a ReturnReport>) -> Result<()> {
+/// Writes a rejected-row report (header [`REJECTED_HEADER`]) from its rows.
+pub fn write_rejected_rows<R>(path: &Path, rows: impl IntoIterator<Item = R>) -> Result<()>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
     }
     let io = |source: csv::Error| Error::Csv { path: path.to_path_buf(), source };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     w.write_record(REJECTED_HEADER).map_err(io)?;
-    for r in returns.into_iter().flat_map(|r| &r.rejected) {
-        w.write_record([
-            r.authority_code.as_str(),
-            r.period.as_str(),
-            r.file.as_str(),
-            r.table.as_str(),
-            &r.rejection.row.to_string(),
-            r.rejection.column.as_str(),
-            r.rejection.rule.name(),
-            r.rejection.rule.explain(),
-        ])
-        .map_err(io)?;
+    for row in rows {
+        w.write_record(row).map_err(io)?;
     }
     w.flush().map_err(Error::io("cannot write", path))
+}
+
+/// Writes the rejected-row report: file, row, column, rule and what to check; never a value.
+pub fn write_rejections<'a>(path: &Path, returns: impl IntoIterator<Item = &'a ReturnReport>) -> Result<()> {
+    let rows = returns.into_iter().flat_map(|r| &r.rejected).map(|r| {
+        [
+            r.authority_code.clone(),
+            r.period.clone(),
+            r.file.clone(),
+            r.table.clone(),
+            r.rejection.row.to_string(),
+            r.rejection.column.clone(),
+            r.rejection.rule.name().to_string(),
+            r.rejection.rule.explain().to_string(),
+        ]
+    });
+    write_rejected_rows(path, rows)
 }
 
 /// A package's rejected-row report (file, row, column, rule; never a value).

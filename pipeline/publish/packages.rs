@@ -15,18 +15,17 @@
 //! caught too.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::period::Period;
 use crate::config::reference::is_authority_code;
 use crate::config::schema::Schemas;
 use crate::error::{Error, Result};
-use crate::publish::manifest::{InputReport, OutputReport, sha256_file};
+use crate::publish::manifest::{InputReport, OutputReport, sha256_file, sha256_streamed};
 use crate::publish::package::{REJECTED_HEADER, REJECTED_ROWS};
 use crate::publish::parquet::partition_file;
 
@@ -166,7 +165,7 @@ fn files_under(root: &Path) -> Result<Vec<String>> {
             let kind = entry.file_type().map_err(Error::io("cannot read", &path))?;
             let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             if kind.is_symlink() {
-                return Err(refuse(root, format!("holds a link ({rel}); a package holds plain files only")));
+                return Err(refuse(root, format!("holds a link{}; a package holds plain files only", kind_of(&rel))));
             }
             if kind.is_dir() {
                 stack.push(path);
@@ -179,10 +178,29 @@ fn files_under(root: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// A path a manifest lists: relative, inside the package.
-fn is_inside(rel: &str) -> bool {
-    let path = Path::new(rel);
-    !rel.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
+/// What a file is, by the end of its name (` a .docx file`), never by its name: a file's name may
+/// be a child's.
+fn kind_of(rel: &str) -> String {
+    match Path::new(rel).extension().map(|e| e.to_string_lossy().to_lowercase()) {
+        Some(ext) if ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()) => format!(", a .{ext} file"),
+        _ => String::new(),
+    }
+}
+
+/// Whether a path a manifest lists is one a package may hold: the rejected-row report, or a
+/// table partition (`tables/<table>/authority_code=<code>/period=<quarter>/part-0.parquet`).
+/// Only such paths are ever named in a message.
+fn is_package_path(rel: &str, schemas: &Schemas) -> bool {
+    if rel == REJECTED_ROWS {
+        return true;
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let [tables, table, code, period, file] = parts.as_slice() else { return false };
+    *tables == "tables"
+        && schemas.tables.iter().any(|t| t.name == *table)
+        && code.strip_prefix("authority_code=").is_some_and(is_authority_code)
+        && period.strip_prefix("period=").is_some_and(|p| Period::parse(p).is_ok())
+        && *file == "part-0.parquet"
 }
 
 /// Checks one package whole and splits it into its returns.
@@ -190,7 +208,13 @@ fn verify(package: &Path, key_id: &str, schemas: &Schemas) -> Result<Vec<Package
     let manifest_path = package.join("MANIFEST.json");
     let bytes = std::fs::read(&manifest_path).map_err(Error::io("cannot read", &manifest_path))?;
     let record: PackageRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| refuse(package, format!("its MANIFEST.json is not a package manifest ({e})")))?;
+        // The position only: serde's message may quote a value.
+        .map_err(|e| {
+            refuse(
+                package,
+                format!("its MANIFEST.json is not a package manifest (line {}, column {})", e.line(), e.column()),
+            )
+        })?;
     if record.kind != "rni-package" {
         return Err(refuse(package, format!("its MANIFEST.json is of kind `{}`, not `rni-package`", record.kind)));
     }
@@ -216,15 +240,20 @@ fn verify(package: &Path, key_id: &str, schemas: &Schemas) -> Result<Vec<Package
     // It holds exactly what its manifest lists, each file with the bytes it had.
     let listed: BTreeMap<&str, &OutputReport> =
         record.outputs.iter().chain(&record.files).map(|o| (o.path.as_str(), o)).collect();
-    if let Some(bad) = listed.keys().find(|p| !is_inside(p)) {
-        return Err(refuse(package, format!("its manifest lists `{bad}`, which is outside the package")));
+    if listed.keys().any(|p| !is_package_path(p, schemas)) {
+        return Err(refuse(package, "its manifest lists a file that no package holds"));
     }
     if !listed.contains_key(REJECTED_ROWS) {
         return Err(refuse(package, format!("its manifest does not list {REJECTED_ROWS}")));
     }
     let present = files_under(package)?;
-    if let Some(extra) = present.iter().find(|p| p.as_str() != "MANIFEST.json" && !listed.contains_key(p.as_str())) {
-        return Err(refuse(package, format!("holds {extra}, which its manifest does not list")));
+    let unlisted: Vec<&String> =
+        present.iter().filter(|p| p.as_str() != "MANIFEST.json" && !listed.contains_key(p.as_str())).collect();
+    if let Some(first) = unlisted.first() {
+        return Err(refuse(
+            package,
+            format!("holds {} file(s) its manifest does not list (the first{})", unlisted.len(), kind_of(first)),
+        ));
     }
     let hashed: Vec<Result<()>> = listed
         .par_iter()
@@ -316,20 +345,6 @@ fn read_rejections(package: &Path, returns: &mut BTreeMap<(String, String), Pack
     Ok(())
 }
 
-/// Writes a return's rejected rows as a report of their own.
-pub fn write_rejections(r: &PackagedReturn, path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
-    }
-    let io = |source: csv::Error| Error::Csv { path: path.to_path_buf(), source };
-    let mut w = csv::Writer::from_path(path).map_err(io)?;
-    w.write_record(REJECTED_HEADER).map_err(io)?;
-    for row in &r.rejected {
-        w.write_record(row).map_err(io)?;
-    }
-    w.flush().map_err(Error::io("cannot write", path))
-}
-
 /// Copies one of a package's files to `to`, hashing the bytes as they are written: a file
 /// changed since the package was verified stops the build.
 pub fn copy_verified(r: &PackagedReturn, output: &OutputReport, to: &Path) -> Result<()> {
@@ -337,19 +352,9 @@ pub fn copy_verified(r: &PackagedReturn, output: &OutputReport, to: &Path) -> Re
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
     }
-    let mut source = std::fs::File::open(&from).map_err(Error::io("cannot read", &from))?;
     let mut target = std::fs::File::create(to).map_err(Error::io("cannot write", to))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = source.read(&mut buf).map_err(Error::io("cannot read", &from))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        target.write_all(&buf[..n]).map_err(Error::io("cannot write", to))?;
-    }
-    if hex::encode(hasher.finalize()) != output.sha256 {
+    let sha256 = sha256_streamed(&from, |chunk| target.write_all(chunk).map_err(Error::io("cannot write", to)))?;
+    if sha256 != output.sha256 {
         return Err(refuse(&r.package, format!("{} changed while the build read it", output.path)));
     }
     Ok(())

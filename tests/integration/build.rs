@@ -458,25 +458,13 @@ fn a_broken_return_is_set_aside_and_the_rest_is_published() {
     rni_ok(d, &["keygen", "--out", "k.key"]);
     rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     let before = exact_metrics(&d.join("wh"));
-    let other = std::fs::read_dir(d.join("returns"))
-        .expect("returns")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with('E') && n != "E09000017")
-        .expect("a second authority");
+    let other = crate::util::other_authority(&d.join("returns"));
 
     // Hillingdon's 2025Q2 young people lose their id column; the other authority's 2025Q2
     // episodes change; Hillingdon sends a 2026Q1 return, as broken, that was never published.
     drop_column(&d.join("returns/E09000017/2025Q2/young_people.csv"), "child_id");
-    let episodes = d.join(format!("returns/{other}/2025Q2/episodes.csv"));
-    let text = std::fs::read_to_string(&episodes).expect("episodes");
-    let kept: Vec<&str> = text.lines().take(text.lines().count() - 6).collect();
-    std::fs::write(&episodes, kept.join("\n") + "\n").expect("write");
-    let new_quarter = d.join("returns/E09000017/2026Q1");
-    std::fs::create_dir_all(&new_quarter).expect("mkdir");
-    for f in std::fs::read_dir(d.join("returns/E09000017/2025Q2")).expect("q2").flatten() {
-        std::fs::copy(f.path(), new_quarter.join(f.file_name())).expect("copy");
-    }
+    crate::util::drop_last_lines(&d.join(format!("returns/{other}/2025Q2/episodes.csv")), 6);
+    crate::util::copy_tree(&d.join("returns/E09000017/2025Q2"), &d.join("returns/E09000017/2026Q1"));
 
     let out = rni(d, &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -131,3 +131,35 @@ pub fn parquet_files_under(root: &Path) -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .collect()
 }
+
+/// Copies a folder and everything in it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read").flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Drops the last `n` lines of a file, whatever its encoding.
+pub fn drop_last_lines(path: &Path, n: usize) {
+    let bytes = std::fs::read(path).expect("read");
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let mut kept = lines[..lines.len() - n].join(&b'\n');
+    kept.push(b'\n');
+    std::fs::write(path, kept).expect("write");
+}
+
+/// The other authority than Hillingdon in a synthetic returns folder.
+pub fn other_authority(returns: &Path) -> String {
+    std::fs::read_dir(returns)
+        .expect("returns")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with('E') && n != "E09000017")
+        .expect("a second authority")
+}
