@@ -80,10 +80,12 @@ pub struct CaseStudyArgs {
     /// Disclosure policy file (the built-in `policy/disclosure.toml` if absent), as for `rni build`.
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// First quarter to include, e.g. 2025Q1.
+    /// First quarter to include, e.g. 2025Q1: the export holds the young people with an episode,
+    /// review or context dated from then on (each with their whole history), the range widened to
+    /// the level dates are shown at (whole years when dates are years; see `disclosure-report.json`).
     #[arg(long)]
     pub from: Option<String>,
-    /// Last quarter to include, e.g. 2025Q4.
+    /// Last quarter to include, e.g. 2025Q4 (as --from).
     #[arg(long)]
     pub to: Option<String>,
     /// Share of young people that may be suppressed rather than generalising further (0 to 1).

@@ -38,6 +38,8 @@ pub struct Choice {
     pub levels: Vec<usize>,
     /// Whether each record is suppressed.
     pub suppressed: Vec<bool>,
+    /// Whether each record is outside the export altogether (not in the quarters asked for).
+    pub outside: Vec<bool>,
     /// Smallest class among the records kept (0 when none is kept).
     pub smallest_class: usize,
     /// Classes among the records kept.
@@ -75,18 +77,19 @@ impl Records {
         Records { values }
     }
 
-    fn class_sizes(&self, levels: &[usize]) -> (HashMap<Vec<u32>, usize>, Vec<Vec<u32>>) {
+    /// Each record's class key at `levels`, and the size of each class among the records `inside`.
+    fn class_sizes(&self, levels: &[usize], inside: &[bool]) -> (HashMap<Vec<u32>, usize>, Vec<Vec<u32>>) {
         let keys: Vec<Vec<u32>> =
             self.values.iter().map(|r| r.iter().zip(levels).map(|(v, &l)| v[l]).collect()).collect();
         let mut sizes: HashMap<Vec<u32>, usize> = HashMap::new();
-        for key in &keys {
+        for (key, _) in keys.iter().zip(inside).filter(|(_, i)| **i) {
             *sizes.entry(key.clone()).or_insert(0) += 1;
         }
         (sizes, keys)
     }
 
-    fn violators(&self, levels: &[usize], k: usize) -> usize {
-        self.class_sizes(levels).0.values().filter(|&&n| n < k).sum()
+    fn violators(&self, levels: &[usize], k: usize, inside: &[bool]) -> usize {
+        self.class_sizes(levels, inside).0.values().filter(|&&n| n < k).sum()
     }
 }
 
@@ -101,6 +104,7 @@ const CHAIN_CLASS: usize = 10;
 /// so any two exports pick points on the same path and one is coarser than the other in every
 /// attribute: joining them gives nothing finer than the finer one.
 pub fn chain(records: &Records, attributes: &[Attribute]) -> Vec<Vec<usize>> {
+    let everyone = vec![true; records.values.len()];
     let mut levels = vec![0; attributes.len()];
     let mut path = vec![levels.clone()];
     loop {
@@ -110,7 +114,7 @@ pub fn chain(records: &Records, attributes: &[Attribute]) -> Vec<Vec<usize>> {
                 let mut next = levels.clone();
                 next[a] += 1;
                 let cost = attributes[a].weight / attributes[a].left_out().max(1) as f64;
-                (records.violators(&next, CHAIN_CLASS), cost, a, next)
+                (records.violators(&next, CHAIN_CLASS, &everyone), cost, a, next)
             })
             .min_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)).then(x.2.cmp(&y.2)));
         let Some((_, _, _, next)) = best else { break };
@@ -121,21 +125,57 @@ pub fn chain(records: &Records, attributes: &[Attribute]) -> Vec<Vec<usize>> {
 }
 
 /// Takes the first point of `path` that leaves at most `max_suppression` of the records in
-/// classes smaller than k, then suppresses the records still in such classes.
-pub fn anonymise(records: &Records, path: &[Vec<usize>], k: usize, max_suppression: f64) -> Choice {
-    let n = records.values.len();
-    let allowed = (n as f64 * max_suppression).floor() as usize;
-    let levels =
-        path.iter().find(|levels| records.violators(levels, k) <= allowed).or(path.last()).cloned().unwrap_or_default();
-    let (sizes, keys) = records.class_sizes(&levels);
-    let suppressed: Vec<bool> = keys.iter().map(|key| sizes[key] < k).collect();
+/// classes smaller than k (and takes in at least one), then suppresses the records still in such
+/// classes; only the records each point takes in count: `inside(point)` says for
+/// each record whether the export holds it at that point (a range of quarters holds the young
+/// people with a date in it at the point's level of dates). Records outside count in no class.
+///
+/// So that two exports still say no more together than the finer one alone, whether a record
+/// is inside must follow from its values at the point (as a range widened to the level of the
+/// dates shown does): then every class of the finer export lies wholly inside or wholly outside
+/// the coarser one, and within a class of it there.
+pub fn anonymise_among(
+    records: &Records,
+    path: &[Vec<usize>],
+    k: usize,
+    max_suppression: f64,
+    inside: impl Fn(&[usize]) -> Vec<bool>,
+) -> Choice {
+    let at = |levels: &[usize]| {
+        let inside = inside(levels);
+        let n = inside.iter().filter(|&&i| i).count();
+        let allowed = (n as f64 * max_suppression).floor() as usize;
+        (n > 0 && records.violators(levels, k, &inside) <= allowed, inside)
+    };
+    let mut chosen = None;
+    for levels in path {
+        let (fits, inside) = at(levels);
+        if fits || Some(levels) == path.last() {
+            chosen = Some((levels.clone(), inside));
+            break;
+        }
+    }
+    let (levels, inside) = chosen.unwrap_or_else(|| (Vec::new(), vec![false; records.values.len()]));
+    let (sizes, keys) = records.class_sizes(&levels, &inside);
+    let suppressed: Vec<bool> = keys.iter().zip(&inside).map(|(key, &i)| i && sizes[key] < k).collect();
     let kept: Vec<usize> = sizes.values().copied().filter(|&s| s >= k).collect();
-    Choice { levels, suppressed, smallest_class: kept.iter().copied().min().unwrap_or(0), classes: kept.len() }
+    Choice {
+        levels,
+        suppressed,
+        outside: inside.iter().map(|i| !i).collect(),
+        smallest_class: kept.iter().copied().min().unwrap_or(0),
+        classes: kept.len(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn anonymise(records: &Records, path: &[Vec<usize>], k: usize, max_suppression: f64) -> Choice {
+        let everyone = vec![true; records.values.len()];
+        anonymise_among(records, path, k, max_suppression, |_| everyone.clone())
+    }
 
     const AGE: Attribute = Attribute { name: "age", levels: &["years", "bands", "left out"], weight: 1.0 };
     const AREA: Attribute = Attribute { name: "area", levels: &["district", "area", "left out"], weight: 1.0 };
@@ -188,5 +228,127 @@ mod tests {
         let choice = anonymise(&records, &chain(&records, &[AGE, AREA]), 5, 0.05);
         assert!(choice.suppressed.iter().all(|&s| s));
         assert_eq!(choice.smallest_class, 0);
+    }
+
+    const WHEN: Attribute = Attribute { name: "dates", levels: &["quarters", "years", "left out"], weight: 1.0 };
+
+    /// A record with an age and the quarters (numbered from 0 = 2023Q1) it has dates in.
+    fn dated(age: i64, district: &str, quarters: &[u32]) -> Vec<Vec<String>> {
+        let join = |v: BTreeSet<u32>| v.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
+        let mut r = record(age, district);
+        r.push(vec![
+            join(quarters.iter().copied().collect()),
+            join(quarters.iter().map(|q| q / 4).collect()),
+            "*".into(),
+        ]);
+        r
+    }
+
+    use std::collections::BTreeSet;
+
+    /// Who an export of quarters `from..=to` holds at a point: the records with a date in the range
+    /// widened to the point's level of dates, everyone when dates are left out.
+    fn range(quarters: &[Vec<u32>], from: u32, to: u32) -> impl Fn(&[usize]) -> Vec<bool> + '_ {
+        move |levels: &[usize]| match levels[2] {
+            0 => quarters.iter().map(|q| q.iter().any(|&x| (from..=to).contains(&x))).collect(),
+            1 => quarters.iter().map(|q| q.iter().any(|&x| (from / 4..=to / 4).contains(&(x / 4)))).collect(),
+            _ => vec![true; quarters.len()],
+        }
+    }
+
+    /// The attack: someone holding two exports of different quarters and k finds the young people in
+    /// both and keeps what each export says of them. Whoever they single out among fewer than the
+    /// smaller k is exposed.
+    #[test]
+    #[allow(clippy::print_stderr)] // how many ranges narrowed an export is part of the test's output
+    fn two_exports_of_different_quarters_say_no_more_than_the_finer_one() {
+        let (mut exposed_somewhere, mut narrowed) = (0, 0);
+        for seed in 0..40u32 {
+            let n = 150 + (seed as usize * 37) % 300;
+            let quarters: Vec<Vec<u32>> = (0..n as u32)
+                .map(|i| {
+                    let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40_503));
+                    let first = x % 12;
+                    (first..=(first + (x >> 8) % 4).min(11)).step_by(1 + ((x >> 12) % 2) as usize).collect()
+                })
+                .collect();
+            let values: Vec<Vec<Vec<String>>> = (0..n)
+                .map(|i| {
+                    let x = (i as u32).wrapping_mul(97).wrapping_add(seed * 13);
+                    dated(10 + i64::from(x % 8), &format!("UB{}", x % 5), &quarters[i])
+                })
+                .collect();
+            let records = Records::new(&values);
+            let path = chain(&records, &[AGE, AREA, WHEN]);
+            let exports = [(0, 11, 5), (4, 7, 5), (8, 11, 7), (0, 3, 6), (2, 9, 10)];
+            let choices: Vec<Choice> = exports
+                .iter()
+                .map(|&(f, t, k)| anonymise_among(&records, &path, k, 0.05, range(&quarters, f, t)))
+                .collect();
+            narrowed += choices.iter().filter(|c| c.levels[2] < 2 && c.outside.iter().any(|&o| o)).count();
+            for (a, ca) in choices.iter().enumerate() {
+                for (b, cb) in choices.iter().enumerate().skip(a + 1) {
+                    let k = exports[a].2.min(exports[b].2);
+                    let kept = |c: &Choice, i: usize| !c.suppressed[i] && !c.outside[i];
+                    let seen = |i: usize| -> Vec<&String> {
+                        (0..3)
+                            .flat_map(|attr| [&values[i][attr][ca.levels[attr]], &values[i][attr][cb.levels[attr]]])
+                            .collect()
+                    };
+                    let both: Vec<usize> = (0..n).filter(|&i| kept(ca, i) && kept(cb, i)).collect();
+                    let mut classes: HashMap<Vec<&String>, usize> = HashMap::new();
+                    for &i in &both {
+                        *classes.entry(seen(i)).or_default() += 1;
+                    }
+                    let exposed = both.iter().filter(|&&i| classes[&seen(i)] < k).count();
+                    exposed_somewhere += exposed;
+                    assert_eq!(exposed, 0, "seed {seed}: exports {a} and {b} together single out {exposed}");
+                }
+            }
+        }
+        assert_eq!(exposed_somewhere, 0);
+        // The ranges did narrow exports (dates shown, some young people outside), in many cases.
+        eprintln!("{narrowed} of 160 ranged exports held part of the records");
+        assert!(narrowed >= 20, "only {narrowed} exports were narrowed by their range");
+    }
+
+    /// The same attack when who an export holds does not follow from what it shows (quarters
+    /// chosen at a finer level than the dates shown) does expose young people: the test above can fail.
+    #[test]
+    fn a_range_finer_than_the_dates_shown_would_expose_young_people() {
+        let mut exposed = 0;
+        for seed in 0..40u32 {
+            let n = 150 + (seed as usize * 37) % 300;
+            let quarters: Vec<Vec<u32>> = (0..n as u32)
+                .map(|i| {
+                    let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40_503));
+                    let first = x % 12;
+                    (first..=(first + (x >> 8) % 4).min(11)).collect()
+                })
+                .collect();
+            let values: Vec<Vec<Vec<String>>> = (0..n)
+                .map(|i| {
+                    let x = (i as u32).wrapping_mul(97).wrapping_add(seed * 13);
+                    dated(10 + i64::from(x % 8), &format!("UB{}", x % 5), &quarters[i])
+                })
+                .collect();
+            let records = Records::new(&values);
+            let path = chain(&records, &[AGE, AREA, WHEN]);
+            // Quarters 4 to 5 chosen by the quarter whatever the level shown.
+            let narrow = |_: &[usize]| quarters.iter().map(|q| q.iter().any(|&x| (4..=5).contains(&x))).collect();
+            let ca = anonymise_among(&records, &path, 5, 0.05, range(&quarters, 0, 11));
+            let cb = anonymise_among(&records, &path, 5, 0.05, narrow);
+            let kept = |c: &Choice, i: usize| !c.suppressed[i] && !c.outside[i];
+            let seen = |i: usize| -> Vec<&String> {
+                (0..3).flat_map(|attr| [&values[i][attr][ca.levels[attr]], &values[i][attr][cb.levels[attr]]]).collect()
+            };
+            // Being in the narrow export is itself known to the attacker.
+            let mut classes: HashMap<(bool, Vec<&String>), usize> = HashMap::new();
+            for i in (0..n).filter(|&i| kept(&ca, i)) {
+                *classes.entry((kept(&cb, i), seen(i))).or_default() += 1;
+            }
+            exposed += (0..n).filter(|&i| kept(&ca, i) && classes[&(kept(&cb, i), seen(i))] < 5).count();
+        }
+        assert!(exposed > 0, "the attack finds nobody even with a range finer than the dates shown");
     }
 }

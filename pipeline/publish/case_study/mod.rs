@@ -37,7 +37,7 @@ use crate::engine::metrics;
 use crate::error::{Error, Result};
 use crate::privacy::scrub::Scrubber;
 use crate::publish::manifest::write_json;
-use anonymity::{Attribute, Records, anonymise, chain};
+use anonymity::{Attribute, Records, anonymise_among, chain};
 use key::{ExportKey, display_names, name_people};
 use tables::{Cell, Kind, Table, write_table};
 
@@ -132,18 +132,11 @@ fn pull(batches: &[RecordBatch]) -> Result<Pulled> {
     Ok(Pulled { columns, rows })
 }
 
-/// Latest row per id of a table, for one authority and a range of quarters.
-fn latest_sql(table: &str, id: &str, options: &CaseStudyOptions) -> String {
-    let mut filter = format!("authority_code = '{}'", options.authority_code);
-    if let Some(from) = options.from {
-        filter.push_str(&format!(" and period >= '{from}'"));
-    }
-    if let Some(to) = options.to {
-        filter.push_str(&format!(" and period <= '{to}'"));
-    }
+/// Latest row per id of a table, for one authority (its code checked to be an ONS code).
+fn latest_sql(table: &str, id: &str, authority_code: &str) -> String {
     format!(
         "select * from (select *, row_number() over (partition by {id} order by period desc) as recency \
-         from {table} where {filter}) where recency = 1 order by {id}"
+         from {table} where authority_code = '{authority_code}') where recency = 1 order by {id}"
     )
 }
 
@@ -264,7 +257,10 @@ pub struct DisclosureReport {
     pub left_out: Vec<String>,
     /// What happened to free text.
     pub free_text: String,
-    /// Young people before the step.
+    /// The dates the export covers: the quarters asked for, widened to whole units of the
+    /// level dates are shown at.
+    pub range: String,
+    /// Young people in that range, before the step.
     pub young_people_in: usize,
     /// Young people suppressed (removed with their episodes and reviews).
     pub young_people_suppressed: usize,
@@ -300,33 +296,70 @@ impl Text<'_> {
 /// The four tables of an export: young people, episodes, reviews, contexts.
 type Loaded = (Pulled, Pulled, Pulled, Pulled);
 
-/// The latest row of each record of the authority within the quarters asked for, and, when
-/// those are not every quarter, within every quarter too; one session reads both.
-fn load(options: &CaseStudyOptions, schemas: &Schemas) -> Result<(Loaded, Option<Loaded>)> {
+/// The latest row of each record of the authority, over every quarter the warehouse holds: a
+/// range of quarters is chosen from these by the records' own dates (see [`Range`]), so every
+/// export of a warehouse shows the same row and the same values of a record.
+fn load(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Loaded> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::io("cannot start the query engine", &options.warehouse))?;
     runtime.block_on(async {
         let ctx = crate::engine::session::open(&options.warehouse, schemas).await?;
-        let tables = |scope: CaseStudyOptions| {
+        let code = &options.authority_code;
+        let get = |sql: String| {
             let ctx = &ctx;
-            async move {
-                let get = |sql: String| async move { metrics::run_sql(ctx, &sql, "case study").await };
-                let yp = get(latest_sql("young_people", "person_id", &scope)).await?;
-                let ep = get(latest_sql("episodes", "episode_id", &scope)).await?;
-                let rv = get(latest_sql("reviews", "episode_id, review_date", &scope)).await?;
-                let cx = get(latest_sql("contexts", "context_id", &scope)).await?;
-                Ok::<_, Error>((pull(&yp)?, pull(&ep)?, pull(&rv)?, pull(&cx)?))
-            }
+            async move { metrics::run_sql(ctx, &sql, "case study").await }
         };
-        let window = tables(options.clone()).await?;
-        let whole = match (options.from, options.to) {
-            (None, None) => None,
-            _ => Some(tables(CaseStudyOptions { from: None, to: None, ..options.clone() }).await?),
-        };
-        Ok((window, whole))
+        let yp = get(latest_sql("young_people", "person_id", code)).await?;
+        let ep = get(latest_sql("episodes", "episode_id", code)).await?;
+        let rv = get(latest_sql("reviews", "episode_id, review_date", code)).await?;
+        let cx = get(latest_sql("contexts", "context_id", code)).await?;
+        Ok((pull(&yp)?, pull(&ep)?, pull(&rv)?, pull(&cx)?))
     })
+}
+
+/// The quarters an export holds, widened to whole units of the level its dates are shown at
+/// (a range of quarters becomes whole years when dates are shown as years), so that which
+/// records it holds follows from the dates it shows. `None` bounds are open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Range {
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+}
+
+impl Range {
+    /// The range asked for at a level of the `dates` hierarchy; `None` when it is every quarter:
+    /// none was asked for, or dates are left out (a range would tell what they hide).
+    fn at(from: Option<Period>, to: Option<Period>, level: usize) -> Option<Range> {
+        if (from.is_none() && to.is_none()) || level >= ATTRIBUTES[DATES].left_out() {
+            return None;
+        }
+        let first = |d: NaiveDate| match level {
+            2 => NaiveDate::from_ymd_opt(d.year(), 1, 1).unwrap_or(d),
+            _ => d,
+        };
+        let last = |d: NaiveDate| match level {
+            2 => NaiveDate::from_ymd_opt(d.year(), 12, 31).unwrap_or(d),
+            _ => d,
+        };
+        // Quarters are whole months and whole quarters already.
+        Some(Range { start: from.map(|p| first(p.start())), end: to.map(|p| last(p.end())) })
+    }
+
+    fn holds(&self, date: Option<NaiveDate>) -> bool {
+        date.is_some_and(|d| self.start.is_none_or(|s| d >= s) && self.end.is_none_or(|e| d <= e))
+    }
+
+    fn describe(&self) -> String {
+        let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+        match (day(self.start), day(self.end)) {
+            (Some(s), Some(e)) => format!("{s} to {e}"),
+            (Some(s), None) => format!("from {s}"),
+            (None, Some(e)) => format!("up to {e}"),
+            (None, None) => "every quarter".into(),
+        }
+    }
 }
 
 /// The last day of the latest quarter the authority's young people appear in: ages are worked
@@ -339,9 +372,13 @@ fn latest_quarter_end(yp: &Pulled) -> NaiveDate {
         .unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default())
 }
 
-/// Every young person's quasi-identifiers at every level, with the dates of their episodes,
+/// Every young person's quasi-identifiers at every level (the dates of their episodes, reviews
+/// and contexts are one of them), and those dates.
+type People = (Vec<Vec<Vec<String>>>, Vec<BTreeSet<NaiveDate>>);
+
+/// Every young person's quasi-identifiers at every level, and the dates of their episodes,
 /// reviews and contexts.
-fn quasi_identifiers((yp, ep, rv, cx): &Loaded, reference: NaiveDate) -> Vec<Vec<Vec<String>>> {
+fn quasi_identifiers((yp, ep, rv, cx): &Loaded, reference: NaiveDate) -> People {
     let mut person_episodes: HashMap<String, Vec<usize>> = HashMap::new();
     for i in 0..ep.rows {
         if let Some(p) = ep.text("person_id", i) {
@@ -377,9 +414,9 @@ fn quasi_identifiers((yp, ep, rv, cx): &Loaded, reference: NaiveDate) -> Vec<Vec
                 dates.extend(parse_date(cx.text("identified_date", c)));
                 dates.extend(parse_date(cx.text("assessment_date", c)));
             }
-            hierarchy(yp, i, episodes.len(), &dates, reference)
+            (hierarchy(yp, i, episodes.len(), &dates, reference), dates)
         })
-        .collect()
+        .unzip()
 }
 
 /// Writes the export; returns its disclosure report.
@@ -393,27 +430,40 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
     if options.k < 2 {
         return Err(Error::Usage("--k must be 2 or more".into()));
     }
-    // The generalisation path comes from the authority's whole data, so that every export of
-    // this warehouse picks from the same one (see `anonymity`).
-    let (window, whole) = load(options, schemas)?;
-    let (yp, ep, rv, cx) = &window;
-    let reference = latest_quarter_end(whole.as_ref().map_or(yp, |w| &w.0));
+    // The records and the generalisation path come from the authority's whole data, so that
+    // every export of this warehouse shows the same values of a record and picks from the same
+    // path (see `anonymity`); a range of quarters holds the young people with a date in it.
+    let loaded = load(options, schemas)?;
+    let (yp, ep, rv, cx) = &loaded;
     if yp.rows == 0 {
+        return Err(Error::Usage(format!("the warehouse holds no young people for {}", options.authority_code)));
+    }
+    let reference = latest_quarter_end(yp);
+    let (hierarchies, dates_of) = quasi_identifiers(&loaded, reference);
+    let records = Records::new(&hierarchies);
+    let path = chain(&records, &ATTRIBUTES);
+    let inside_at = |levels: &[usize]| -> Vec<bool> {
+        let dates = levels.get(DATES).copied().unwrap_or(usize::MAX);
+        match Range::at(options.from, options.to, dates) {
+            None => vec![true; yp.rows],
+            Some(range) => dates_of.iter().map(|d| d.iter().any(|&x| range.holds(Some(x)))).collect(),
+        }
+    };
+    let choice = anonymise_among(&records, &path, options.k, options.max_suppression, inside_at);
+    let level = |a: usize| choice.levels.get(a).copied().unwrap_or(ATTRIBUTES[a].left_out());
+    let shown = |a: usize| level(a) < ATTRIBUTES[a].left_out();
+    let range = Range::at(options.from, options.to, level(DATES));
+    let young_people_in = choice.outside.iter().filter(|&&o| !o).count();
+    if young_people_in == 0 {
         return Err(Error::Usage(format!(
-            "the warehouse holds no young people for {} in the quarters asked for",
+            "the warehouse holds no young people for {} with an episode, review or context dated in the quarters asked for",
             options.authority_code
         )));
     }
-
-    let hierarchies = quasi_identifiers(&window, reference);
-    let path = match &whole {
-        Some(w) => chain(&Records::new(&quasi_identifiers(w, reference)), &ATTRIBUTES),
-        None => chain(&Records::new(&hierarchies), &ATTRIBUTES),
-    };
-    let choice = anonymise(&Records::new(&hierarchies), &path, options.k, options.max_suppression);
-    let level = |a: usize| choice.levels[a];
-    let shown = |a: usize| choice.levels[a] < ATTRIBUTES[a].left_out();
-    let kept: Vec<usize> = (0..yp.rows).filter(|&i| !choice.suppressed[i]).collect();
+    let kept: Vec<usize> = (0..yp.rows).filter(|&i| !choice.suppressed[i] && !choice.outside[i]).collect();
+    let suppressed_people: BTreeSet<String> =
+        (0..yp.rows).filter(|&i| choice.suppressed[i]).filter_map(|i| yp.text("person_id", i)).collect();
+    let in_range = |date: Option<NaiveDate>| range.is_none_or(|r| r.holds(date));
 
     // Export-local ids and display names.
     let kept_people: BTreeSet<String> = kept.iter().filter_map(|&i| yp.text("person_id", i)).collect();
@@ -480,12 +530,21 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         young_people.rows.push(row);
     }
 
+    // Every episode and review of the young people kept (a range chooses young people, then shows
+    // each with their whole history, so what it shows of them is what any export shows); what
+    // belonged to a suppressed young person is counted as removed.
     let mut linked_removed: BTreeMap<String, usize> = BTreeMap::new();
-    let episode_ids: Vec<String> = (0..ep.rows)
-        .filter(|&i| ep.text("person_id", i).is_some_and(|p| local_person.contains_key(&p)))
-        .filter_map(|i| ep.text("episode_id", i))
-        .collect();
-    *linked_removed.entry("episodes".into()).or_insert(0) += ep.rows - episode_ids.len();
+    let mut episode_ids: Vec<String> = Vec::new();
+    let mut removed_episodes: BTreeSet<String> = BTreeSet::new();
+    for i in 0..ep.rows {
+        let (Some(person), Some(id)) = (ep.text("person_id", i), ep.text("episode_id", i)) else { continue };
+        if local_person.contains_key(&person) {
+            episode_ids.push(id);
+        } else if suppressed_people.contains(&person) {
+            removed_episodes.insert(id);
+        }
+    }
+    linked_removed.insert("episodes".into(), removed_episodes.len());
     let local_episode = key.local_ids("episode", &episode_ids, |n| format!("EP-{n:03}"));
     let mut episodes = Table::default();
     let mut columns: Vec<(String, Kind)> = vec![("episode".into(), Kind::Text), ("young_person".into(), Kind::Text)];
@@ -545,8 +604,10 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         ("parent_participated".into(), Kind::Bool),
     ]);
     reviews.columns = columns;
+    linked_removed.insert("reviews".into(), 0);
     for i in 0..rv.rows {
-        match rv.text("episode_id", i).and_then(|e| local_episode.get(&e).cloned()) {
+        let episode = rv.text("episode_id", i).unwrap_or_default();
+        match local_episode.get(&episode).cloned() {
             Some(local) => {
                 let mut row = vec![Cell::Text(Some(local))];
                 if dates < ATTRIBUTES[DATES].left_out() {
@@ -559,7 +620,8 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
                 ]);
                 reviews.rows.push(row);
             }
-            None => *linked_removed.entry("reviews".into()).or_insert(0) += 1,
+            None if removed_episodes.contains(&episode) => *linked_removed.entry("reviews".into()).or_insert(0) += 1,
+            None => {}
         }
     }
 
@@ -576,13 +638,24 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         ("linked_young_people".into(), Kind::Text),
     ]);
     contexts.columns = columns;
-    let context_ids: Vec<String> =
-        (0..cx.rows).map(|i| cx.text("context_id", i).unwrap_or_else(|| i.to_string())).collect();
+    // Contexts: those linked to a young person kept, and the others dated in the range.
+    let contexts_in: Vec<(usize, String)> = (0..cx.rows)
+        .filter(|&i| {
+            range.is_none()
+                || cx.list("linked_person_ids", i).iter().any(|p| local_person.contains_key(p))
+                || in_range(parse_date(cx.text("identified_date", i)))
+                || in_range(parse_date(cx.text("assessment_date", i)))
+        })
+        .map(|i| (i, cx.text("context_id", i).unwrap_or_else(|| i.to_string())))
+        .collect();
+    let context_ids: Vec<String> = contexts_in.iter().map(|(_, id)| id.clone()).collect();
     let local_context = key.local_ids("context", &context_ids, |n| format!("CX-{n:03}"));
-    for (i, context_id) in context_ids.iter().enumerate() {
+    linked_removed.insert("context links".into(), 0);
+    for (i, context_id) in contexts_in.iter().map(|(i, id)| (*i, id)) {
         let linked = cx.list("linked_person_ids", i);
         let local: Vec<String> = linked.iter().filter_map(|p| local_person.get(p).cloned()).collect();
-        *linked_removed.entry("context links".into()).or_insert(0) += linked.len() - local.len();
+        *linked_removed.entry("context links".into()).or_insert(0) +=
+            linked.iter().filter(|p| suppressed_people.contains(*p)).count();
         let mut row = vec![Cell::Text(local_context.get(context_id).cloned()), Cell::Text(cx.text("context_type", i))];
         if options.include_notes {
             row.push(text.cell(cx.text("description", i)));
@@ -626,7 +699,14 @@ pub fn export(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Disclosur
         } else {
             "left out (--notes none)".into()
         },
-        young_people_in: yp.rows,
+        range: match (range, options.from.is_some() || options.to.is_some()) {
+            (Some(r), _) => format!("{}: young people with an episode, review or context dated in it", r.describe()),
+            (None, true) => "every quarter: dates are left out of this export, so a range of quarters would \
+                             tell what they hide"
+                .into(),
+            (None, false) => "every quarter".into(),
+        },
+        young_people_in,
         young_people_suppressed: suppressed_count,
         records_generalised: generalised,
         records_changed: generalised + suppressed_count,

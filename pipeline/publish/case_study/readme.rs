@@ -3,16 +3,17 @@
 use super::{CaseStudyOptions, DisclosureReport};
 
 pub fn readme(options: &CaseStudyOptions, r: &DisclosureReport) -> String {
-    let range = match (options.from, options.to) {
+    let asked = match (options.from, options.to) {
         (Some(f), Some(t)) => format!("{f} to {t}"),
         (Some(f), None) => format!("from {f}"),
         (None, Some(t)) => format!("up to {t}"),
-        (None, None) => "all quarters in the warehouse".into(),
+        (None, None) => "every quarter".into(),
     };
     let levels: Vec<String> = r.generalisation.iter().map(|(a, l)| format!("- {a}: {l}")).collect();
     format!(
         "# Case-study export: {code}\n\n\
-Record-level data for one authority ({range}), for writing a case study. Names have been changed.\n\n\
+Record-level data for one authority, for writing a case study. Names have been changed.\n\n\
+Quarters asked for: {asked}. Dates covered: {range}.\n\n\
 ## What is here\n\n\
 | file | one row per |\n|---|---|\n\
 | `young_people.parquet` / `.csv` | young person |\n\
@@ -21,7 +22,11 @@ Record-level data for one authority ({range}), for writing a case study. Names h
 | `contexts.parquet` / `.csv` | context (place, peer group, school, online space) |\n\
 | `disclosure-report.json` | what was generalised and suppressed |\n\
 | `data-dictionary.md` | every column |\n\n\
-Where the same young person, episode or context appeared in several quarterly returns, the latest return's row is used.\n\n\
+Where the same young person, episode or context appeared in several quarterly returns, the latest return's row is used, \
+whatever the range. A range holds the young people with an episode start or end, a review or a context dated in it, each \
+with their whole history (every episode, review and context), and the other contexts dated in it. It is widened to \
+whole years when dates are shown as years, and to every quarter when dates are left out, so that which young people \
+an export of a range holds follows from the dates any other export shows of them.\n\n\
 ## How it was made safe\n\n\
 - Every young person has a **display name**, drawn at random for this export (no two people in it share one). \
 Notes and descriptions use those names. They are not real names, and another export of the same data gives other names.\n\
@@ -37,6 +42,7 @@ generalisation that gets there (suppressing at most the allowed share of young p
 suppressed; {generalised} records were generalised; the smallest class has {smallest} young people.\n\n\
 Do not try to re-identify anyone, and do not publish counts below 6 from this data without the programme's disclosure rules.\n",
         code = options.authority_code,
+        range = r.range,
         k = r.k,
         levels = levels.join("\n"),
         suppressed = r.young_people_suppressed,
@@ -48,9 +54,9 @@ Do not try to re-identify anyone, and do not publish counts below 6 from this da
             "nothing: free text was left out of this export (`--notes none`).".to_string()
         } else {
             "notes were scrubbed at ingest and again at export, but their wording is the warehouse's, so someone \
-holding the warehouse could find a note there: this export is for people without access to the warehouse. A first \
-name that the scrubber matched to a young person is shown as that person's display name, even where the note meant \
-someone else with the same first name."
+holding the warehouse could find a note there: this export is for people without access to the warehouse. A young \
+person is shown under their display name where the note names them in full or by id, or by first name on their own \
+record; anyone else (an adult sharing a first name) stays `[NAME]`."
                 .to_string()
         },
     )
