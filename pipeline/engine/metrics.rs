@@ -26,6 +26,7 @@ pub use crate::engine::rows::{MetricRow, NOT_APPLICABLE, SUPPRESSED};
 /// Runs SQL and collects the result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Vec<RecordBatch>> {
     let df = ctx.sql(sql).await.map_err(query_error(origin))?;
+    let df = crate::engine::session::with_fitting_joins(df).await.map_err(query_error(origin))?;
     df.collect().await.map_err(query_error(origin))
 }
 

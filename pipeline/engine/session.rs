@@ -94,7 +94,10 @@ pub async fn open_in(
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
     let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
     if let Some(bytes) = memory_limit {
-        let pool = datafusion::execution::memory_pool::FairSpillPool::new(bytes as usize);
+        use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+        // A query that runs out names the five consumers that hold most of the pool.
+        let top = std::num::NonZeroUsize::new(5).unwrap_or(std::num::NonZeroUsize::MIN);
+        let pool = TrackConsumersPool::new(FairSpillPool::new(bytes as usize), top);
         runtime = runtime.with_memory_pool(Arc::new(pool)).with_temp_file_path(scratch);
         config = config.set_bool("datafusion.optimizer.prefer_hash_join", false);
     }
@@ -184,7 +187,16 @@ pub async fn open_in(
         let in_memory = match &scratch {
             Some(dir) if is_materialised(name) => {
                 let path = dir.path().join(name);
-                match view_to_parquet(&ctx, df.clone(), name, &path, &schema).await {
+                let written = match per_authority(sql, &parts) {
+                    Some((table, codes)) => view_per_authority(&ctx, sql, table, &codes, &path).await,
+                    None => view_to_parquet(df.clone(), &path).await,
+                };
+                let url = format!("{}/", path.display());
+                let registered = match written {
+                    Ok(()) => ctx.register_parquet(*name, &url, ParquetReadOptions::default().schema(&schema)).await,
+                    Err(e) => Err(e),
+                };
+                match registered {
                     Ok(()) => false,
                     Err(e) => {
                         tracing::warn!(view = %name, "view kept in memory: the temporary folder could not take it ({e})");
@@ -221,21 +233,114 @@ fn is_materialised(name: &str) -> bool {
     name.ends_with("_latest") || name.ends_with("_counts")
 }
 
-/// Streams a view to uncompressed Parquet under `path` and registers it from there.
-async fn view_to_parquet(
-    ctx: &SessionContext,
-    df: datafusion::dataframe::DataFrame,
-    name: &str,
-    path: &Path,
-    schema: &SchemaRef,
-) -> datafusion::error::Result<()> {
+/// Streams a view to uncompressed Parquet under `path` (appending to what is there).
+async fn view_to_parquet(df: datafusion::dataframe::DataFrame, path: &Path) -> datafusion::error::Result<()> {
+    let df = with_fitting_joins(df).await?;
     let url = format!("{}/", path.display());
     let mut options = TableParquetOptions::default();
     options.global.compression = Some("uncompressed".into());
     // Small row groups keep the writer's buffers small.
     options.global.max_row_group_size = 64 * 1024;
     df.write_parquet(&url, DataFrameWriteOptions::new(), Some(options)).await?;
-    ctx.register_parquet(name, &url, ParquetReadOptions::default().schema(schema)).await
+    Ok(())
+}
+
+/// A hash join whose build side (held whole in memory) is one of rni's small tables, of at most
+/// this many rows, is chosen over a sort-merge join even under a memory limit: joined to the
+/// quarters, a sort-merge join would buffer every row of one key (`ALL`: every episode) at once.
+const SMALL_BUILD_ROWS: usize = 100_000;
+
+/// `df` planned with hash joins when every join's build side is known to be small, and as the
+/// session says otherwise (with a memory limit, sort-merge joins, which can spill).
+pub async fn with_fitting_joins(
+    df: datafusion::dataframe::DataFrame,
+) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
+    use datafusion::dataframe::DataFrame;
+    use datafusion::execution::SessionStateBuilder;
+    let (state, plan) = df.into_parts();
+    if state.config().options().optimizer.prefer_hash_join {
+        return Ok(DataFrame::new(state, plan));
+    }
+    let mut config = state.config().clone();
+    config.options_mut().optimizer.prefer_hash_join = true;
+    // The new state shares the session's catalogue; it must not put a fresh, empty one in its place.
+    config.options_mut().catalog.create_default_catalog_and_schema = false;
+    let hashed = SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build();
+    let physical = hashed.create_physical_plan(&plan).await?;
+    Ok(if small_build_sides(&physical) { DataFrame::new(hashed, plan) } else { DataFrame::new(state, plan) })
+}
+
+/// Whether every hash join in a plan builds on a side read only from rni's own in-memory
+/// tables (quarters, codes, reference figures: never a warehouse table) and estimated at no more
+/// than [`SMALL_BUILD_ROWS`] rows. Estimates over Parquet can be far too low after a filter or a
+/// join; over those small tables they cannot exceed the tables themselves.
+fn small_build_sides(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> bool {
+    use datafusion::physical_plan::joins::HashJoinExec;
+    use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+    if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
+        let stats = StatisticsContext::new().compute(join.left().as_ref(), &StatisticsArgs::new());
+        let rows = stats.ok().and_then(|s| s.num_rows.get_value().copied());
+        if !in_memory_only(join.left()) || rows.is_none_or(|r| r > SMALL_BUILD_ROWS) {
+            return false;
+        }
+    }
+    plan.children().iter().all(|c| small_build_sides(c))
+}
+
+/// Whether every leaf of a plan reads an in-memory table.
+fn in_memory_only(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> bool {
+    use datafusion::catalog::memory::{DataSourceExec, MemorySourceConfig};
+    let children = plan.children();
+    if children.is_empty() {
+        return plan.downcast_ref::<DataSourceExec>().is_some_and(|d| d.data_source().is::<MemorySourceConfig>());
+    }
+    children.iter().all(|c| in_memory_only(c))
+}
+
+/// The warehouse table a view is computed from one authority at a time, with the authorities
+/// that sent it: a view whose grain starts with `authority_code` (no `ALL` rows) and whose only
+/// input is one warehouse table is the union of the same view over each authority's rows alone.
+/// Computing it so holds one authority's rows at a time, however many authorities there are.
+fn per_authority<'a>(sql: &str, parts: &'a BTreeSet<(String, String, String)>) -> Option<(&'a str, Vec<&'a str>)> {
+    let header = |key: &str| sql.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
+    let grain = header("-- grain:")?;
+    if !grain.starts_with("authority_code,") || grain.contains("ALL") {
+        return None;
+    }
+    let inputs: Vec<&str> = header("-- inputs:")?.split(',').map(str::trim).collect();
+    let [input] = inputs.as_slice() else { return None };
+    let mut codes: Vec<&str> = Vec::new();
+    let mut table = None;
+    for (t, code, _) in parts.iter().filter(|(t, _, _)| t == input) {
+        table = Some(t.as_str());
+        if codes.last() != Some(&code.as_str()) {
+            codes.push(code);
+        }
+    }
+    Some((table?, codes))
+}
+
+/// Writes a view authority by authority: the view's input table is replaced, while each is
+/// planned, by that authority's rows (its partitions alone are read), then put back.
+async fn view_per_authority(
+    ctx: &SessionContext,
+    sql: &str,
+    table: &str,
+    codes: &[&str],
+    path: &Path,
+) -> datafusion::error::Result<()> {
+    use datafusion::prelude::{col, lit};
+    let whole = ctx.table_provider(table).await?;
+    for code in codes {
+        let rows = ctx.table(table).await?.filter(col("authority_code").eq(lit(*code)))?.into_view();
+        ctx.deregister_table(table)?;
+        ctx.register_table(table, rows)?;
+        let planned = ctx.sql(sql).await;
+        ctx.deregister_table(table)?;
+        ctx.register_table(table, whole.clone())?;
+        view_to_parquet(planned?, path).await?;
+    }
+    Ok(())
 }
 
 /// A query session over a warehouse: its tables, rni's own tables and the metric views.
