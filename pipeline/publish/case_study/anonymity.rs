@@ -256,6 +256,37 @@ mod tests {
         }
     }
 
+    /// A seeded population of 150 to 450 records with ages, districts and the quarters (0 to 11)
+    /// they have dates in: a run of up to four quarters, every other one when `gaps`.
+    fn population(seed: u32, gaps: bool) -> (Vec<Vec<u32>>, Vec<Vec<Vec<String>>>) {
+        let n = 150 + (seed as usize * 37) % 300;
+        let quarters: Vec<Vec<u32>> = (0..n as u32)
+            .map(|i| {
+                let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40_503));
+                let first = x % 12;
+                let step = if gaps { 1 + ((x >> 12) % 2) as usize } else { 1 };
+                (first..=(first + (x >> 8) % 4).min(11)).step_by(step).collect()
+            })
+            .collect();
+        let values = (0..n)
+            .map(|i| {
+                let x = (i as u32).wrapping_mul(97).wrapping_add(seed * 13);
+                dated(10 + i64::from(x % 8), &format!("UB{}", x % 5), &quarters[i])
+            })
+            .collect();
+        (quarters, values)
+    }
+
+    /// Whether an export holds a record and shows it (in the quarters, not suppressed).
+    fn kept(c: &Choice, i: usize) -> bool {
+        !c.suppressed[i] && !c.outside[i]
+    }
+
+    /// What an attacker holding two exports sees of a record: each attribute at both levels.
+    fn seen<'a>(record: &'a [Vec<String>], a: &Choice, b: &Choice) -> Vec<&'a String> {
+        (0..record.len()).flat_map(|attr| [&record[attr][a.levels[attr]], &record[attr][b.levels[attr]]]).collect()
+    }
+
     /// The attack: someone holding two exports of different quarters and k finds the young people in
     /// both and keeps what each export says of them. Whoever they single out among fewer than the
     /// smaller k is exposed.
@@ -264,20 +295,8 @@ mod tests {
     fn two_exports_of_different_quarters_say_no_more_than_the_finer_one() {
         let (mut exposed_somewhere, mut narrowed) = (0, 0);
         for seed in 0..40u32 {
-            let n = 150 + (seed as usize * 37) % 300;
-            let quarters: Vec<Vec<u32>> = (0..n as u32)
-                .map(|i| {
-                    let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40_503));
-                    let first = x % 12;
-                    (first..=(first + (x >> 8) % 4).min(11)).step_by(1 + ((x >> 12) % 2) as usize).collect()
-                })
-                .collect();
-            let values: Vec<Vec<Vec<String>>> = (0..n)
-                .map(|i| {
-                    let x = (i as u32).wrapping_mul(97).wrapping_add(seed * 13);
-                    dated(10 + i64::from(x % 8), &format!("UB{}", x % 5), &quarters[i])
-                })
-                .collect();
+            let (quarters, values) = population(seed, true);
+            let n = values.len();
             let records = Records::new(&values);
             let path = chain(&records, &[AGE, AREA, WHEN]);
             let exports = [(0, 11, 5), (4, 7, 5), (8, 11, 7), (0, 3, 6), (2, 9, 10)];
@@ -289,12 +308,7 @@ mod tests {
             for (a, ca) in choices.iter().enumerate() {
                 for (b, cb) in choices.iter().enumerate().skip(a + 1) {
                     let k = exports[a].2.min(exports[b].2);
-                    let kept = |c: &Choice, i: usize| !c.suppressed[i] && !c.outside[i];
-                    let seen = |i: usize| -> Vec<&String> {
-                        (0..3)
-                            .flat_map(|attr| [&values[i][attr][ca.levels[attr]], &values[i][attr][cb.levels[attr]]])
-                            .collect()
-                    };
+                    let seen = |i: usize| seen(&values[i], ca, cb);
                     let both: Vec<usize> = (0..n).filter(|&i| kept(ca, i) && kept(cb, i)).collect();
                     let mut classes: HashMap<Vec<&String>, usize> = HashMap::new();
                     for &i in &both {
@@ -318,30 +332,15 @@ mod tests {
     fn a_range_finer_than_the_dates_shown_would_expose_young_people() {
         let mut exposed = 0;
         for seed in 0..40u32 {
-            let n = 150 + (seed as usize * 37) % 300;
-            let quarters: Vec<Vec<u32>> = (0..n as u32)
-                .map(|i| {
-                    let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed.wrapping_mul(40_503));
-                    let first = x % 12;
-                    (first..=(first + (x >> 8) % 4).min(11)).collect()
-                })
-                .collect();
-            let values: Vec<Vec<Vec<String>>> = (0..n)
-                .map(|i| {
-                    let x = (i as u32).wrapping_mul(97).wrapping_add(seed * 13);
-                    dated(10 + i64::from(x % 8), &format!("UB{}", x % 5), &quarters[i])
-                })
-                .collect();
+            let (quarters, values) = population(seed, false);
+            let n = values.len();
             let records = Records::new(&values);
             let path = chain(&records, &[AGE, AREA, WHEN]);
             // Quarters 4 to 5 chosen by the quarter whatever the level shown.
             let narrow = |_: &[usize]| quarters.iter().map(|q| q.iter().any(|&x| (4..=5).contains(&x))).collect();
             let ca = anonymise_among(&records, &path, 5, 0.05, range(&quarters, 0, 11));
             let cb = anonymise_among(&records, &path, 5, 0.05, narrow);
-            let kept = |c: &Choice, i: usize| !c.suppressed[i] && !c.outside[i];
-            let seen = |i: usize| -> Vec<&String> {
-                (0..3).flat_map(|attr| [&values[i][attr][ca.levels[attr]], &values[i][attr][cb.levels[attr]]]).collect()
-            };
+            let seen = |i: usize| seen(&values[i], &ca, &cb);
             // Being in the narrow export is itself known to the attacker.
             let mut classes: HashMap<(bool, Vec<&String>), usize> = HashMap::new();
             for i in (0..n).filter(|&i| kept(&ca, i)) {
