@@ -147,10 +147,33 @@ fn notes_that_quote_the_returns_own_ids_are_published_without_them() {
     rni_ok(dir.path(), &["keygen", "--out", "k.key"]);
     let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let all = everything(dir.path(), "wh", &out);
+    let all = without_digests(&everything(dir.path(), "wh", &out));
     for id in ["10000014", "C00125", "c00125", "CTX-0042", "0042", "89012", "Kowalczyk"] {
         assert!(!all.contains(id), "{id} reached an output");
     }
+}
+
+/// The outputs with every run of 16 or more letters and digits left out: pseudonyms,
+/// SHA-256 digests and generated file names are random hex and would, now and then,
+/// hold a short run of digits such as `0042` by chance. No id of a return is that long.
+fn without_digests(all: &str) -> String {
+    let mut kept = String::with_capacity(all.len());
+    for piece in all.split_inclusive(|c: char| !c.is_ascii_alphanumeric()) {
+        let word = piece.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        if word.len() >= 16 {
+            kept.push_str(&piece[word.len()..]);
+        } else {
+            kept.push_str(piece);
+        }
+    }
+    kept
+}
+
+#[test]
+fn a_digest_that_holds_an_id_by_chance_is_not_a_leak_but_the_id_is() {
+    let digest = "9f3c00427ab1e2d4c5b6a7980f1e2d3c";
+    assert_eq!(without_digests(&format!("sha256 {digest}, CTX-0042.")), "sha256 , CTX-0042.");
+    assert!(without_digests(&format!("{digest} [ID]-0042")).contains("0042"));
 }
 
 #[test]
