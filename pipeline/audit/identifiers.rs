@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use crate::audit::fingerprint::{Kind, fingerprint, with_owner};
 use crate::audit::text::{compact, folded, name_parts};
 use crate::config::schema::Schemas;
 use crate::ingest::discover::ReturnDir;
@@ -18,10 +19,11 @@ use crate::ingest::validate::{parse_date, serial_date};
 /// Raw identifying values of one authority's returns.
 #[derive(Default)]
 pub struct Identifiers {
-    /// Normalised (uppercase, no spaces) ids and UPNs, with their kind.
-    pub codes: Vec<(String, &'static str)>,
-    /// Compact uppercase postcodes.
-    pub postcodes: HashSet<String>,
+    /// Normalised (uppercase, no spaces) ids and UPNs of three characters or more, as
+    /// fingerprints with their kind ([`crate::audit::fingerprint`]).
+    pub codes: Vec<u128>,
+    /// Compact uppercase postcodes of five characters or more, as fingerprints.
+    pub postcodes: Vec<u128>,
     /// Dates of birth.
     pub dates_of_birth: HashSet<NaiveDate>,
     /// Folded name words.
@@ -112,19 +114,19 @@ fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
                             if let Some(t) = cell_text(cell) {
                                 let c = compact(&t);
                                 if c.len() >= 5 {
-                                    ids.postcodes.insert(c);
+                                    ids.postcodes.push(with_owner(fingerprint(&c), Kind::Postcode, 0));
                                 }
                             }
                         }
-                        "upn" => ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "upn"))),
+                        "upn" => ids.add_code(cell_text(cell).map(|t| compact(&t)), Kind::Upn),
                         "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
-                            ids.codes.extend(cell_text(cell).map(|t| (compact(&t), "identifier")))
+                            ids.add_code(cell_text(cell).map(|t| compact(&t)), Kind::Identifier)
                         }
                         "linked_child_ids" => {
                             if let Some(t) = cell_text(cell) {
-                                ids.codes.extend(
-                                    t.split(';').map(compact).filter(|s| !s.is_empty()).map(|s| (s, "identifier")),
-                                );
+                                for id in t.split(';') {
+                                    ids.add_code(Some(compact(id)), Kind::Identifier);
+                                }
                             }
                         }
                         _ => {}
@@ -149,10 +151,22 @@ pub fn collect(returns: &[ReturnDir], schemas: &Schemas) -> BTreeMap<String, Ide
         ids.names.extend(found.names);
     }
     for ids in out.values_mut() {
-        // Ids of one or two characters ("C1") cannot be told apart from ordinary text: not looked for.
-        ids.codes.retain(|(c, _)| c.chars().count() >= 3);
-        ids.codes.sort();
-        ids.codes.dedup_by(|a, b| a.0 == b.0);
+        ids.codes.sort_unstable();
+        ids.codes.dedup();
+        ids.postcodes.sort_unstable();
+        ids.postcodes.dedup();
     }
     out
+}
+
+impl Identifiers {
+    /// Keeps an id or UPN to look for. Ids of one or two characters ("C1") cannot be told
+    /// apart from ordinary text: not looked for.
+    fn add_code(&mut self, code: Option<String>, kind: Kind) {
+        if let Some(code) = code
+            && code.chars().count() >= 3
+        {
+            self.codes.push(with_owner(fingerprint(&code), kind, 0));
+        }
+    }
 }

@@ -20,6 +20,7 @@
 //! tokenising: it calls nothing of the scrubber it checks (a test reads the
 //! source to make sure).
 
+mod fingerprint;
 mod identifiers;
 pub mod residue;
 mod scan;

@@ -1,6 +1,7 @@
 //! Scanning outputs: every text and Parquet column against every identifier.
 //!
-//! Ids and postcodes are looked up token by token in one map each, dates of
+//! Ids and postcodes are looked up token by token in one fingerprint index
+//! each ([`crate::audit::fingerprint`]), dates of
 //! birth with one automaton, names word by word in the free text of their
 //! own authority, so a file is read once whatever the number of
 //! authorities.
@@ -14,6 +15,7 @@ use arrow::datatypes::DataType;
 use chrono::NaiveDate;
 
 use crate::audit::Finding;
+use crate::audit::fingerprint::Index;
 use crate::audit::identifiers::Identifiers;
 use crate::audit::residue::{self, Residue};
 use crate::audit::text::{alphanumeric_runs, fold_word, is_ordinary_word, placeholders, words};
@@ -25,80 +27,42 @@ fn authority_of(rel: &str) -> Option<String> {
     rel.split('/').find_map(|part| part.strip_prefix("authority_code=")).map(str::to_string)
 }
 
-/// A hash map for the look-up of every token of every output: a fast hash.
+/// A hash map with a fast hash.
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// The kind and authority of an id: nearly always one of each, held without an allocation.
-enum Owners {
-    One((&'static str, usize)),
-    Many(Vec<(&'static str, usize)>),
-}
-
-impl Owners {
-    fn add(&mut self, owner: (&'static str, usize)) {
-        match self {
-            Owners::One(first) => *self = Owners::Many(vec![*first, owner]),
-            Owners::Many(all) => all.push(owner),
-        }
-    }
-
-    fn all(&self) -> &[(&'static str, usize)] {
-        match self {
-            Owners::One(owner) => std::slice::from_ref(owner),
-            Owners::Many(all) => all,
-        }
-    }
-}
-
-/// Adds an owner of `key`, boxing the key only the first time it is seen.
-fn add_owner(map: &mut FastMap<Box<str>, Owners>, key: String, owner: (&'static str, usize)) {
-    match map.get_mut(key.as_str()) {
-        Some(owners) => owners.add(owner),
-        None => {
-            map.insert(key.into_boxed_str(), Owners::One(owner));
-        }
-    }
-}
-
-/// The owners of `key`, if any.
-fn owners_of<'m>(map: &'m FastMap<Box<str>, Owners>, key: &str) -> &'m [(&'static str, usize)] {
-    map.get(key).map_or(&[], Owners::all)
-}
-
-/// Every authority's ids and postcodes in one map each (looked up token by token) and dates
+/// Every authority's ids and postcodes in one index each (looked up token by token) and dates
 /// of birth in one automaton, so a text is read once whatever the number of authorities.
 pub struct Global {
     authorities: Vec<String>,
-    /// Ids (uppercase, no spaces) → kind and authority. There are millions in a large
-    /// warehouse: keys are boxed exactly and most values hold no allocation.
-    codes: FastMap<Box<str>, Owners>,
+    /// Ids (uppercase, no spaces) → kind and authority. There are tens of millions in a
+    /// large warehouse: held as fingerprints.
+    codes: Index,
     /// Compact postcodes (uppercase, no spaces) → authorities.
-    postcodes: FastMap<Box<str>, Owners>,
+    postcodes: Index,
     dates: Vec<usize>,
     dates_ac: Option<AhoCorasick>,
     dob: FastMap<NaiveDate, Vec<usize>>,
 }
 
 impl Global {
-    /// Takes the ids out of `by_authority` (one authority's list is freed as soon as it is
-    /// in the map, so they are never held twice); postcodes, dates and names stay.
+    /// Takes the ids and postcodes out of `by_authority` (one authority's list is freed as
+    /// soon as it is copied, so they are never held twice); dates and names stay.
     pub fn new(by_authority: &mut BTreeMap<String, Identifiers>) -> Global {
         let mut g = Global {
             authorities: by_authority.keys().cloned().collect(),
-            codes: FastMap::default(),
-            postcodes: FastMap::default(),
+            codes: Index::default(),
+            postcodes: Index::default(),
             dates: Vec::new(),
             dates_ac: None,
             dob: FastMap::default(),
         };
         let mut date_texts = Vec::new();
+        let mut codes = Vec::with_capacity(by_authority.values().map(|ids| ids.codes.len()).sum());
+        let mut postcodes = Vec::with_capacity(by_authority.values().map(|ids| ids.postcodes.len()).sum());
         for (a, ids) in by_authority.values_mut().enumerate() {
-            for (code, kind) in std::mem::take(&mut ids.codes) {
-                add_owner(&mut g.codes, code, (kind, a));
-            }
-            for p in std::mem::take(&mut ids.postcodes) {
-                add_owner(&mut g.postcodes, p, ("postcode", a));
-            }
+            // Each authority's list is freed as soon as it is copied, so ids are never held twice.
+            codes.extend(std::mem::take(&mut ids.codes).into_iter().map(|c| c | a as u128 & 0xff_ffff));
+            postcodes.extend(std::mem::take(&mut ids.postcodes).into_iter().map(|p| p | a as u128 & 0xff_ffff));
             for d in &ids.dates_of_birth {
                 g.dob.entry(*d).or_default().push(a);
                 for form in [d.format("%Y-%m-%d").to_string(), d.format("%d/%m/%Y").to_string()] {
@@ -108,6 +72,9 @@ impl Global {
             }
         }
         g.dates_ac = AhoCorasick::new(&date_texts).ok();
+        g.codes = Index::new(codes);
+        g.postcodes = Index::new(postcodes);
+        tracing::debug!(codes_bytes = g.codes.bytes(), postcodes_bytes = g.postcodes.bytes(), "audit identifiers held");
         g
     }
 }
@@ -160,10 +127,8 @@ impl Scanner<'_> {
                 }
                 let parts = std::iter::once(token).chain(token.split(['-', '_', '/']).filter(|p| *p != token));
                 for part in parts {
-                    for (kind, a) in owners_of(&g.codes, part) {
-                        if look.numeric_ids || !part.bytes().all(|b| b.is_ascii_digit()) {
-                            hits.insert((*a, *kind));
-                        }
+                    if look.numeric_ids || !part.bytes().all(|b| b.is_ascii_digit()) {
+                        hits.extend(g.codes.owners(part).map(|(kind, a)| (a, kind.name())));
                     }
                 }
             }
@@ -175,9 +140,7 @@ impl Scanner<'_> {
             let mut joined = String::new();
             while let Some((start, end)) = tokens.next() {
                 let token = &upper[start..end];
-                for (kind, a) in owners_of(&g.postcodes, token) {
-                    hits.insert((*a, kind));
-                }
+                hits.extend(g.postcodes.owners(token).map(|(kind, a)| (a, kind.name())));
                 if let Some(&(next_start, next_end)) = tokens.peek()
                     && &upper[end..next_start] == " "
                     && upper[next_start..next_end].chars().count() == 3
@@ -185,9 +148,7 @@ impl Scanner<'_> {
                     joined.clear();
                     joined.push_str(token);
                     joined.push_str(&upper[next_start..next_end]);
-                    for (kind, a) in owners_of(&g.postcodes, &joined) {
-                        hits.insert((*a, kind));
-                    }
+                    hits.extend(g.postcodes.owners(&joined).map(|(kind, a)| (a, kind.name())));
                 }
             }
         }
@@ -293,6 +254,7 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::fingerprint::{Kind, fingerprint, with_owner};
     use crate::audit::text::compact;
     /// Regression: postcodes made only of hex digits (E5 3AB) matched inside pseudonyms
     /// when text was compacted, and stopped a 25-authority build.
@@ -300,7 +262,7 @@ mod tests {
     fn a_hex_postcode_does_not_match_inside_a_pseudonym() {
         let schemas = Schemas::builtin().expect("schemas");
         let mut ids = Identifiers::default();
-        ids.postcodes.insert("E53AB".into());
+        ids.postcodes.push(with_owner(fingerprint("E53AB"), Kind::Postcode, 0));
         let mut by_authority = BTreeMap::new();
         by_authority.insert("E09000001".to_string(), ids);
         let global = Global::new(&mut by_authority);
@@ -321,9 +283,9 @@ mod tests {
     fn postcodes_outside_ascii_are_looked_for() {
         let schemas = Schemas::builtin().expect("schemas");
         let mut ids = Identifiers::default();
-        ids.postcodes.insert(compact("ÅB1 Ø2Å"));
+        ids.postcodes.push(with_owner(fingerprint(&compact("ÅB1 Ø2Å")), Kind::Postcode, 0));
         // Six bytes, three characters: cutting three bytes off the end would split a character.
-        ids.postcodes.insert(compact("ÅÅÅ"));
+        ids.postcodes.push(with_owner(fingerprint(&compact("ÅÅÅ")), Kind::Postcode, 0));
         let mut by_authority = BTreeMap::new();
         by_authority.insert("E09000001".to_string(), ids);
         let global = Global::new(&mut by_authority);
