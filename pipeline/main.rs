@@ -4,11 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The pipeline makes and drops many small strings (one per cell and note); mimalloc
-/// handles that markedly faster than the system allocator, on every core at once.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = rni::cli::Cli::parse();
     let status = match rni::commands::run(cli) {

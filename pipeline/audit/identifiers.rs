@@ -4,7 +4,7 @@
 //! UPNs, postcodes, dates of birth), and keeps them by authority. These are
 //! raw values: [`Identifiers`] prints only counts in `Debug`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -140,23 +140,45 @@ fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
 
 /// The identifiers of every return given, by authority.
 pub fn collect(returns: &[ReturnDir], schemas: &Schemas) -> BTreeMap<String, Identifiers> {
-    // Returns are read one per core, then merged by authority.
-    let per_return: Vec<Identifiers> = returns.par_iter().map(|ret| identifiers_of(ret, schemas)).collect();
+    // Returns are read one per core, then merged by authority. Each list is sorted and
+    // deduplicated where it is made, and moved rather than copied when it is an authority's
+    // first, so a large warehouse's ids are not held twice.
+    let per_return: Vec<Identifiers> = returns
+        .par_iter()
+        .map(|ret| {
+            let mut ids = identifiers_of(ret, schemas);
+            sorted(&mut ids.codes);
+            sorted(&mut ids.postcodes);
+            ids
+        })
+        .collect();
     let mut out: BTreeMap<String, Identifiers> = BTreeMap::new();
+    let mut merged = BTreeSet::new();
     for (ret, found) in returns.iter().zip(per_return) {
         let ids = out.entry(ret.authority_code.clone()).or_default();
-        ids.codes.extend(found.codes);
-        ids.postcodes.extend(found.postcodes);
+        if ids.codes.is_empty() && ids.postcodes.is_empty() {
+            ids.codes = found.codes;
+            ids.postcodes = found.postcodes;
+        } else {
+            ids.codes.extend(found.codes);
+            ids.postcodes.extend(found.postcodes);
+            merged.insert(ret.authority_code.clone());
+        }
         ids.dates_of_birth.extend(found.dates_of_birth);
         ids.names.extend(found.names);
     }
-    for ids in out.values_mut() {
-        ids.codes.sort_unstable();
-        ids.codes.dedup();
-        ids.postcodes.sort_unstable();
-        ids.postcodes.dedup();
+    for code in &merged {
+        if let Some(ids) = out.get_mut(code) {
+            sorted(&mut ids.codes);
+            sorted(&mut ids.postcodes);
+        }
     }
     out
+}
+
+fn sorted(list: &mut Vec<u128>) {
+    list.sort_unstable();
+    list.dedup();
 }
 
 impl Identifiers {
