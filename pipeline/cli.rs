@@ -176,7 +176,9 @@ pub enum QueryFormat {
 pub struct QueryArgs {
     /// A warehouse written by `rni build` (or a package written by `rni prepare`).
     pub warehouse: PathBuf,
-    /// SQL text, or the path of a `.sql` file (e.g. queries/episodes_started.sql).
+    /// SQL text, the path of a `.sql` file (e.g. queries/episodes_started.sql), or a metric id
+    /// (e.g. pct_rereferral_12m: its exact figures, before disclosure control). The figures a
+    /// build published, after disclosure control, are the table `metric_values`.
     pub sql: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = QueryFormat::Table)]

@@ -30,11 +30,17 @@ pub fn init(format: LogFormat, is_quiet: bool) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        _ => builder.without_time().with_level(true).with_ansi(std::io::stderr().is_terminal()).try_init(),
+        _ => builder.without_time().with_level(true).with_ansi(is_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))).try_init(),
     };
     // A second init (tests running several commands in one process) keeps the first subscriber.
     drop(result);
     FORMAT.with(|f| f.set(format));
+}
+
+/// Colours only on a terminal, and never when `NO_COLOR` is set to anything but the empty
+/// string (<https://no-color.org>).
+fn is_colour(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 thread_local! {
@@ -68,5 +74,19 @@ pub fn error(text: &str) {
         let _ = writeln!(stderr, "{}", serde_json::json!({"level": "ERROR", "message": text}));
     } else {
         let _ = writeln!(stderr, "error: {text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_and_never_with_no_color() {
+        assert!(is_colour(true, None));
+        assert!(is_colour(true, Some("".into())), "an empty NO_COLOR does not count");
+        assert!(!is_colour(true, Some("1".into())));
+        assert!(!is_colour(true, Some("0".into())), "any value but the empty string turns colour off");
+        assert!(!is_colour(false, None));
     }
 }

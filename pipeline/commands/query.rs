@@ -1,4 +1,5 @@
-//! `rni query`: run SQL, or a file from `queries/`, against a warehouse.
+//! `rni query`: run SQL, a file from `queries/` or a metric by its id, against a warehouse;
+//! the published figures are the table `metric_values`.
 
 use std::path::Path;
 
@@ -6,6 +7,7 @@ use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
 
 use crate::cli::{QueryArgs, QueryFormat};
+use crate::config::queries::QUERIES;
 use crate::config::schema::Schemas;
 use crate::engine::{metrics, session};
 use crate::error::{Error, ExitStatus, Result};
@@ -13,7 +15,10 @@ use crate::publish::case_study::tables::csv_safe;
 
 /// Runs the query and prints its result as a table, CSV or JSON lines.
 pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
-    let (sql, origin) = if args.sql.trim_end().ends_with(".sql") && Path::new(args.sql.trim()).is_file() {
+    let metric = QUERIES.iter().find(|(id, _)| *id == args.sql.trim());
+    let (sql, origin) = if let Some((id, sql)) = metric {
+        (sql.to_string(), format!("queries/{id}.sql"))
+    } else if args.sql.trim_end().ends_with(".sql") && Path::new(args.sql.trim()).is_file() {
         let path = Path::new(args.sql.trim());
         (std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?, path.display().to_string())
     } else {
@@ -32,6 +37,14 @@ pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
         .map_err(Error::io("cannot start the query engine", &args.warehouse))?;
     let batches = runtime.block_on(async {
         let ctx = session::open(&args.warehouse, &schemas).await?;
+        // A warehouse's published figures, after disclosure control.
+        let published = args.warehouse.join("metrics/metric_values.parquet");
+        if published.is_file() {
+            let url = published.display().to_string();
+            ctx.register_parquet("metric_values", &url, datafusion::prelude::ParquetReadOptions::default())
+                .await
+                .map_err(session::query_error("registering metrics/metric_values.parquet"))?;
+        }
         metrics::run_sql(&ctx, &sql, &origin).await
     })?;
     let text = format(&batches, args.format)
@@ -58,7 +71,7 @@ fn format(batches: &[RecordBatch], format: QueryFormat) -> std::result::Result<S
     })
 }
 
-/// Query results as CSV. A cell that a spreadsheet would run as a formula gets a leading `'`.
+/// Query results as CSV. A text cell that a spreadsheet would run as a formula gets a leading `'`.
 fn query_csv(batches: &[RecordBatch]) -> std::result::Result<String, ArrowError> {
     use arrow::util::display::{ArrayFormatter, FormatOptions};
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -73,12 +86,41 @@ fn query_csv(batches: &[RecordBatch]) -> std::result::Result<String, ArrowError>
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<std::result::Result<_, _>>()?;
+        // Numbers are written as numbers (`-3.5`, not `'-3.5`): only text can hold a formula.
+        let is_number: Vec<bool> = batch.columns().iter().map(|c| c.data_type().is_numeric()).collect();
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> =
-                formatters.iter().map(|f| csv_safe(&f.value(row).to_string()).into_owned()).collect();
+            let cells: Vec<String> = formatters
+                .iter()
+                .zip(&is_number)
+                .map(|(f, &number)| {
+                    let text = f.value(row).to_string();
+                    if number { text } else { csv_safe(&text).into_owned() }
+                })
+                .collect();
             w.write_record(cells).map_err(csv_err)?;
         }
     }
     let bytes = w.into_inner().map_err(|e| ArrowError::CsvError(e.to_string()))?;
     Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn numbers_stay_numbers_and_text_that_would_run_as_a_formula_is_neutralised() {
+        let batch = RecordBatch::try_from_iter([
+            ("value", Arc::new(Float64Array::from(vec![Some(-3.5), None])) as ArrayRef),
+            ("change", Arc::new(Int64Array::from(vec![-2, 7])) as ArrayRef),
+            ("label", Arc::new(StringArray::from(vec!["=HYPERLINK(\"x\")", "-3.5"])) as ArrayRef),
+        ])
+        .expect("batch");
+        let csv = query_csv(&[batch]).expect("csv");
+        assert_eq!(csv, "value,change,label\n-3.5,-2,\"'=HYPERLINK(\"\"x\"\")\"\n,7,'-3.5");
+    }
 }

@@ -328,6 +328,19 @@ fn every_query_file_runs_on_its_own_through_rni_query() {
         &["query", wh.to_str().expect("utf-8"), "select count(*) as n from episodes_latest", "--format", "json"],
     );
     assert_eq!(json.trim(), r#"{"n":6}"#);
+    // A metric by its id gives what its file gives; the published figures are a table.
+    let w = wh.to_str().expect("utf-8");
+    let by_file = rni_ok(root, &["query", w, "queries/pct_rereferral_12m.sql", "--format", "csv"]);
+    assert_eq!(rni_ok(root, &["query", w, "pct_rereferral_12m", "--format", "csv"]), by_file);
+    let published = rni_ok(
+        root,
+        &["query", w, "select count(*) as n from metric_values where metric = 'pct_rereferral_12m'", "--format", "csv"],
+    );
+    let rows: usize = published.lines().nth(1).and_then(|n| n.trim().parse().ok()).expect("a count");
+    assert!(rows > 0, "{published}");
+    // Negative numbers in CSV stay numbers.
+    let negative = rni_ok(root, &["query", w, "select -3.5 as v, 'x' as t", "--format", "csv"]);
+    assert_eq!(negative.trim(), "v,t\n-3.5,x");
 }
 
 /// The latest-row views go to a private temporary folder, removed afterwards; without one
