@@ -30,7 +30,11 @@ pub fn init(format: LogFormat, is_quiet: bool) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        _ => builder.without_time().with_level(true).with_ansi(is_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))).try_init(),
+        _ => builder
+            .without_time()
+            .with_level(true)
+            .with_ansi(is_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR")))
+            .try_init(),
     };
     // A second init (tests running several commands in one process) keeps the first subscriber.
     drop(result);

@@ -12,5 +12,6 @@ mod layout;
 mod metrics;
 mod packages;
 mod prepare;
+mod report;
 mod scrubbing;
 mod synth;
