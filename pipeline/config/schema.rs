@@ -514,8 +514,21 @@ fn compile_table(file: &str, raw: RawTable) -> Result<TableSchema> {
             return Err(schema_error(file, format!("output column `{}` is produced twice", out.name)));
         }
     }
+    // Each output column carries its description, treatment and source as Arrow field
+    // metadata, so pyarrow, pandas, polars and R show what a column is without the dictionary.
     let arrow_schema = Arc::new(Schema::new(
-        outputs.iter().map(|o| Field::new(&o.name, o.data_type.clone(), true)).collect::<Vec<_>>(),
+        outputs
+            .iter()
+            .map(|o| {
+                let treatment = columns.iter().find(|c| c.name == o.source).map(|c| c.treatment.label());
+                let metadata = std::collections::HashMap::from([
+                    ("description".to_string(), o.description.clone()),
+                    ("treatment".to_string(), treatment.unwrap_or_default()),
+                    ("source_column".to_string(), o.source.clone()),
+                ]);
+                Field::new(&o.name, o.data_type.clone(), true).with_metadata(metadata)
+            })
+            .collect::<Vec<_>>(),
     ));
     Ok(TableSchema {
         name: raw.name,

@@ -113,18 +113,37 @@ async fn returned_tables(ctx: &SessionContext) -> Result<coverage::Returned> {
     Ok(out)
 }
 
-/// The Arrow schema of `metric_values`.
+/// The Arrow schema of `metric_values`, each column with its description as Arrow field metadata.
 pub fn metric_values_schema() -> SchemaRef {
+    let field = |name: &str, data_type: DataType, nullable: bool, description: &str| {
+        Field::new(name, data_type, nullable)
+            .with_metadata([("description".to_string(), description.to_string())].into_iter().collect())
+    };
     Arc::new(Schema::new(vec![
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("authority_code", DataType::Utf8, false),
-        Field::new("authority_name", DataType::Utf8, false),
-        Field::new("period", DataType::Utf8, false),
-        Field::new("breakdown", DataType::Utf8, false),
-        Field::new("numerator", DataType::Int64, true),
-        Field::new("denominator", DataType::Int64, true),
-        Field::new("value", DataType::Float64, true),
-        Field::new("status", DataType::Utf8, false),
+        field("metric", DataType::Utf8, false, "Metric id: its query is queries/<metric>.sql."),
+        field(
+            "authority_code",
+            DataType::Utf8,
+            false,
+            "ONS code of the authority, ALL (partner authorities), SN:<code> (its statistical neighbours) or England's code.",
+        ),
+        field("authority_name", DataType::Utf8, false, "Name of the area."),
+        field("period", DataType::Utf8, false, "Quarter (YYYYQn), or the DfE reporting year of a reference statistic."),
+        field("breakdown", DataType::Utf8, false, "Empty, or the code the row is broken down by."),
+        field("numerator", DataType::Int64, true, "Numerator (the count, for counts), after disclosure control."),
+        field("denominator", DataType::Int64, true, "Denominator, after disclosure control."),
+        field(
+            "value",
+            DataType::Float64,
+            true,
+            "The figure: a count, a percentage (0-100) or a statistic; empty where suppressed.",
+        ),
+        field(
+            "status",
+            DataType::Utf8,
+            false,
+            "Empty when published; c suppressed, x not available, z not applicable, or a published symbol.",
+        ),
     ]))
 }
 
