@@ -74,14 +74,15 @@ cumulative as (
 ),
 
 medians as (
-    -- the middle gap, or the mean of the two middle gaps when their number is even
+    -- the middle gap, or the mean of the two middle gaps when their number is even (floor():
+    -- the positions are whole, whether the engine divides integers as integers or not)
     select
         authority_code,
         period,
         gaps,
         (
-            min(case when up_to >= (gaps + 1) / 2 then gap_days end)
-            + min(case when up_to >= gaps / 2 + 1 then gap_days end)
+            min(case when up_to >= floor((gaps + 1) / 2) then gap_days end)
+            + min(case when up_to >= floor(gaps / 2) + 1 then gap_days end)
         ) / 2.0 as median_days
     from cumulative
     group by authority_code, period, gaps

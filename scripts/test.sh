@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test suite, from a fresh machine: Rust tests, then the notebooks and the
-# DuckDB cross-check against a demo warehouse, in a Python virtual environment
+# cross-engine check (DataFusion's Python package and DuckDB) against a demo warehouse, in a Python virtual environment
 # this script makes (set RNI_VENV to put it elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ fi
 echo "== demo warehouse and case study for the notebooks"
 cargo run --locked --quiet -- --quiet demo --out rni-demo
 
-echo "== notebooks, the DuckDB cross-check and the attacker's tests of published metrics"
+echo "== notebooks, the cross-engine check and the attacker's tests of published metrics"
 RNI_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/rni" \
 RNI_WAREHOUSE="$PWD/rni-demo/warehouse" \
 RNI_CASE_STUDY="$PWD/rni-demo/case-study" \
