@@ -8,11 +8,12 @@ use std::path::Path;
 
 use crate::engine::metrics::{MetricRow, to_batch};
 use crate::error::{Error, Result};
-use crate::publish::parquet::write_derived;
+use crate::publish::parquet::write_derived_sorted;
 
-/// Writes rows as Parquet in the `metric_values` schema.
+/// Writes rows as Parquet in the `metric_values` schema; the rows come sorted by metric,
+/// area, period and breakdown, and the file says so.
 pub fn write_parquet(path: &Path, rows: &[MetricRow]) -> Result<()> {
-    write_derived(path, &to_batch(rows)?)
+    write_derived_sorted(path, &to_batch(rows)?, &["metric", "authority_code", "period", "breakdown"])
 }
 
 /// Writes rows as CSV with the `metric_values` columns.

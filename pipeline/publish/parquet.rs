@@ -16,6 +16,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
+use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::WriterProperties;
 
 use crate::config::period::Period;
@@ -45,7 +46,7 @@ pub struct ParquetWriter {
 
 impl ParquetWriter {
     /// Starts the file that will be `dest` once finished.
-    fn create(dest: PathBuf, schema: SchemaRef) -> Result<Self> {
+    fn create(dest: PathBuf, schema: SchemaRef, sorted_by: &[&str]) -> Result<Self> {
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
@@ -58,6 +59,7 @@ impl ParquetWriter {
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("rni {}", env!("CARGO_PKG_VERSION")))
+            .set_sorting_columns(sorting_columns(&schema, sorted_by))
             .build();
         let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet_error(&temp))?;
         Ok(ParquetWriter { temp, dest, writer: Some(writer), rows: 0 })
@@ -102,7 +104,8 @@ pub struct PartitionWriter(ParquetWriter);
 impl PartitionWriter {
     /// Starts the file for `table`'s partition under `root`.
     pub fn create(root: &Path, table: &str, authority_code: &str, period: Period, schema: SchemaRef) -> Result<Self> {
-        ParquetWriter::create(root.join(partition_file(table, authority_code, period)), schema).map(PartitionWriter)
+        ParquetWriter::create(root.join(partition_file(table, authority_code, period)), schema, &[])
+            .map(PartitionWriter)
     }
 
     /// Appends a batch.
@@ -124,9 +127,40 @@ impl PartitionWriter {
 /// Writes a whole file from one batch derived from pseudonymised data (metric values, a
 /// case-study table): the safe side's outputs, with the same settings as the tables.
 pub fn write_derived(path: &Path, batch: &RecordBatch) -> Result<()> {
-    let mut writer = ParquetWriter::create(path.to_path_buf(), batch.schema())?;
+    write_derived_sorted(path, batch, &[])
+}
+
+/// As [`write_derived`], for a batch whose rows are in the order of `sorted_by` (ascending):
+/// the file declares it, so readers can rely on it. The order is checked, never assumed.
+pub fn write_derived_sorted(path: &Path, batch: &RecordBatch, sorted_by: &[&str]) -> Result<()> {
+    let is_sorted = sorted_by.is_empty() || rows_are_sorted(batch, sorted_by);
+    let declared = if is_sorted { sorted_by } else { &[] };
+    let mut writer = ParquetWriter::create(path.to_path_buf(), batch.schema(), declared)?;
     writer.write_batch(batch)?;
     writer.finish().map(drop)
+}
+
+/// Whether the rows are in ascending order of the columns named.
+fn rows_are_sorted(batch: &RecordBatch, columns: &[&str]) -> bool {
+    use arrow::row::{RowConverter, SortField};
+    let arrays: Option<Vec<_>> = columns.iter().map(|c| batch.column_by_name(c).cloned()).collect();
+    let Some(arrays) = arrays else { return false };
+    let Ok(converter) = RowConverter::new(arrays.iter().map(|a| SortField::new(a.data_type().clone())).collect())
+    else {
+        return false;
+    };
+    let Ok(rows) = converter.convert_columns(&arrays) else { return false };
+    (1..rows.num_rows()).all(|i| rows.row(i - 1) <= rows.row(i))
+}
+
+/// The Parquet sorting columns for the named columns of `schema` (ascending, nulls first).
+fn sorting_columns(schema: &SchemaRef, names: &[&str]) -> Option<Vec<SortingColumn>> {
+    let columns: Vec<SortingColumn> = names
+        .iter()
+        .filter_map(|n| schema.index_of(n).ok())
+        .map(|i| SortingColumn { column_idx: i as i32, descending: false, nulls_first: true })
+        .collect();
+    (!columns.is_empty()).then_some(columns)
 }
 
 fn parquet_error(path: &Path) -> impl Fn(ParquetError) -> Error + '_ {

@@ -50,3 +50,13 @@ def test_polars_reads_what_pandas_and_pyarrow_read():
     reached_pl = metrics_pl.filter(pl.col("metric") == "young_people_reached")["value"].sum()
     reached_pd = metrics_pd.loc[metrics_pd["metric"] == "young_people_reached", "value"].sum()
     assert abs(reached_pl - reached_pd) < 1e-9
+
+
+def test_metric_values_declare_the_order_they_are_in():
+    meta = pq.ParquetFile(WAREHOUSE / "metrics" / "metric_values.parquet").metadata
+    sorting = meta.row_group(0).sorting_columns
+    names = [meta.schema.column(c.column_index).name for c in sorting]
+    assert names == ["metric", "authority_code", "period", "breakdown"]
+    frame = pd.read_parquet(WAREHOUSE / "metrics" / "metric_values.parquet")
+    keys = list(zip(frame["metric"], frame["authority_code"], frame["period"], frame["breakdown"]))
+    assert keys == sorted(keys), "the declared order holds"
