@@ -130,6 +130,23 @@ fn check(chromium: &str, wh: &Path, authorities: usize, shot: &str) {
         assert!(svg.contains("<title>") && svg.contains("<desc>"), "every chart has a text alternative");
     }
     screenshot(chromium, &page, shot);
+    // It prints on A4: every page of Chromium's PDF is 595 × 842 points.
+    let pdf = Path::new(env!("CARGO_TARGET_TMPDIR")).join(shot.replace(".png", ".pdf"));
+    let profile = temp();
+    let printed = Command::new(chromium)
+        .args(ARGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium");
+    assert!(printed.status.success());
+    let bytes = std::fs::read(&pdf).expect("pdf");
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text.matches("/MediaBox [").count();
+    let a4 = text.matches("/MediaBox [0 0 594.95996 841.91998]").count();
+    assert!(pages >= 2 && a4 == pages, "{a4} of {pages} pages are A4");
 }
 
 #[test]
