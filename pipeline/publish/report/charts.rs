@@ -84,15 +84,8 @@ pub fn ranked_bars(title: &str, unit: &str, items: &[Bar]) -> String {
     let mut svg = open("bars", title, &description, width, height);
     let _ = write!(svg, r#"<text x="0" y="16" class="ct">{}</text>"#, escape(title));
     let axis_y = 30.0 + bar_h * order.len() as f64 + 4.0;
-    for t in (0..=((max / step).round() as i32)).map(|i| step * f64::from(i)) {
-        let _ = write!(
-            svg,
-            r#"<line x1="{0:.1}" y1="28" x2="{0:.1}" y2="{axis_y}" stroke="{GRID}"/><text x="{0:.1}" y="{1}" text-anchor="middle" class="cl">{2}{unit}</text>"#,
-            x(t),
-            axis_y + 14.0,
-            tick(t)
-        );
-    }
+    let ticks: Vec<f64> = (0..=((max / step).round() as i32)).map(|i| step * f64::from(i)).collect();
+    vertical_grid(&mut svg, &ticks, x, (28.0, axis_y), unit);
     for (i, bar) in order.iter().enumerate() {
         let y = 30.0 + bar_h * i as f64;
         let _ = write!(
@@ -155,6 +148,19 @@ pub fn ranked_bars(title: &str, unit: &str, items: &[Bar]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Vertical grid lines at `ticks` from `top` to `bottom`, each labelled below (with `unit`).
+fn vertical_grid(svg: &mut String, ticks: &[f64], x: impl Fn(f64) -> f64, (top, bottom): (f64, f64), unit: &str) {
+    for &t in ticks {
+        let _ = write!(
+            svg,
+            r#"<line x1="{0:.1}" y1="{top}" x2="{0:.1}" y2="{bottom}" stroke="{GRID}"/><text x="{0:.1}" y="{1}" text-anchor="middle" class="cl">{2}{unit}</text>"#,
+            x(t),
+            bottom + 14.0,
+            tick(t)
+        );
+    }
 }
 
 fn tick1(v: f64) -> String {
@@ -470,15 +476,7 @@ pub fn factor_dots(title: &str, rows: &[FactorRow], england: Option<f64>) -> Str
     let mut svg = open("factor", title, &description, width, height);
     let _ = write!(svg, r#"<text x="0" y="16" class="ct">{}</text>"#, escape(title));
     let bottom = 28.0 + row_h * rows.len() as f64;
-    for t in [0.0, max / 2.0, max] {
-        let _ = write!(
-            svg,
-            r#"<line x1="{0:.1}" y1="26" x2="{0:.1}" y2="{bottom}" stroke="{GRID}"/><text x="{0:.1}" y="{1}" text-anchor="middle" class="cl">{2}</text>"#,
-            x(t),
-            bottom + 14.0,
-            tick(t)
-        );
-    }
+    vertical_grid(&mut svg, &[0.0, max / 2.0, max], x, (26.0, bottom), "");
     if let Some(e) = england {
         let _ = write!(
             svg,
