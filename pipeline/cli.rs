@@ -95,6 +95,10 @@ pub struct CaseStudyArgs {
     /// young people shown by their display names) or `none` (left out).
     #[arg(long, value_enum, default_value_t = NotesChoice::Scrubbed)]
     pub notes: NotesChoice,
+    /// Write only the authority profile (`profile.md`, `profile.html`, `profile_metrics.csv`:
+    /// the published figures by quarter, under the headings case studies use), no records.
+    #[arg(long)]
+    pub profile_only: bool,
 }
 
 /// What a case-study export does with free text.

@@ -1,11 +1,11 @@
-//! `rni case-study`: a k-anonymous record-level export for one authority.
+//! `rni case-study`: a k-anonymous record-level export for one authority, with its profile.
 
 use crate::cli::{CaseStudyArgs, NotesChoice};
 use crate::config::period::Period;
 use crate::config::policy::Policy;
 use crate::config::schema::Schemas;
 use crate::error::{ExitStatus, Result};
-use crate::publish::case_study::{CaseStudyOptions, export};
+use crate::publish::case_study::{CaseStudyOptions, export, profile};
 
 /// Writes the export and prints what disclosure control changed.
 pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
@@ -23,7 +23,19 @@ pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
         max_suppression: args.max_suppression.clamp(0.0, 1.0),
         include_notes: args.notes == NotesChoice::Scrubbed,
     };
+    if args.profile_only {
+        let profile = profile::write(&options.warehouse, &options.authority_code, &args.out)?;
+        crate::term::out(&format!(
+            "profile of {} written to {}: {} published figures over {} quarters",
+            options.authority_code,
+            args.out.display(),
+            profile.rows,
+            profile.periods
+        ));
+        return Ok(ExitStatus::Success);
+    }
     let report = export(&options, &Schemas::builtin()?)?;
+    let profile = profile::write(&options.warehouse, &options.authority_code, &args.out)?;
     crate::term::out(&format!(
         "case study for {} written to {}: {} young people ({} suppressed, {} generalised), smallest class {} (k = {})",
         options.authority_code,
@@ -33,6 +45,10 @@ pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
         report.records_generalised,
         report.smallest_class,
         report.k
+    ));
+    crate::term::out(&format!(
+        "profile: {} published figures over {} quarters (profile.md, profile.html, profile_metrics.csv)",
+        profile.rows, profile.periods
     ));
     Ok(ExitStatus::Success)
 }

@@ -102,6 +102,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         },
         &schemas,
     )?;
+    crate::publish::case_study::profile::write(&warehouse_dir, "E09000017", &case_dir)?;
     out(&format!("metrics:    {}", warehouse_dir.join("metrics/metric_values.csv").display()));
     out(&format!("report:     {}", warehouse_dir.join("report/index.html").display()));
     out(&format!(

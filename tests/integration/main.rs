@@ -12,6 +12,7 @@ mod layout;
 mod metrics;
 mod packages;
 mod prepare;
+mod profile;
 mod report;
 mod scrubbing;
 mod synth;

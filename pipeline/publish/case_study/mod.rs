@@ -20,6 +20,7 @@
 
 mod anonymity;
 pub mod key;
+pub mod profile;
 mod readme;
 pub mod tables;
 

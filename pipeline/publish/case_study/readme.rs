@@ -21,7 +21,9 @@ Quarters asked for: {asked}. Dates covered: {range}.\n\n\
 | `reviews.parquet` / `.csv` | review of an episode |\n\
 | `contexts.parquet` / `.csv` | context (place, peer group, school, online space) |\n\
 | `disclosure-report.json` | what was generalised and suppressed |\n\
-| `data-dictionary.md` | every column |\n\n\
+| `data-dictionary.md` | every column |\n\
+| `profile.md` / `.html` | the authority itself: its published figures by quarter under the case-study headings, with prompts |\n\
+| `profile_metrics.csv` | published metric row the profile shows (disclosure-controlled, as in the warehouse) |\n\n\
 Where the same young person, episode or context appeared in several quarterly returns, the latest return's row is used, \
 whatever the range. A range holds the young people with an episode start or end, a review or a context dated in it, each \
 with their whole history (every episode, review and context), and the other contexts dated in it. It is widened to \

@@ -12,8 +12,8 @@
 //! anywhere, prints on A4, and can be checked in a test. It shows only
 //! published (disclosure-controlled) rows: a suppressed cell reads `c`, never 0.
 
-mod charts;
-mod page;
+pub(crate) mod charts;
+pub(crate) mod page;
 mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
