@@ -8,14 +8,14 @@ use std::process::Command;
 
 use crate::util::{rni_ok, temp};
 
-fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::Reader::from_path(path).expect("csv");
     reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect()
 }
 
 /// Every word holding a digit in the profile, outside the first cell of a table row (the
 /// metric's name, such as "within 12 months") and the table's rule lines.
-fn numbers_in(md: &str) -> BTreeSet<String> {
+pub fn numbers_in(md: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     for line in md.lines() {
         let text = if line.starts_with('|') {

@@ -166,9 +166,40 @@ fn the_report_renders_for_the_demo_and_for_thirty_authorities() {
         .filter(|e| e.path().is_dir())
         .count();
     check(chromium, &d.join("demo/warehouse"), demo_authorities, "report-demo.png");
+    demo_profile(chromium, &d.join("demo"));
 
     rni_ok(d, &["synth", "--out", "returns30", "--seed", "30", "--authorities", "30", "--young-people", "60"]);
     rni_ok(d, &["keygen", "--out", "k.key"]);
     rni_ok(d, &["build", "--key-file", "k.key", "--returns", "returns30", "--out", "wh30"]);
     check(chromium, &d.join("wh30"), 30, "report-30.png");
+}
+
+/// The demo's case-study pack for Hillingdon: every section of its profile filled from the
+/// published figures, each number a row of `profile_metrics.csv`, rendered.
+fn demo_profile(chromium: &str, demo: &Path) {
+    use crate::profile::{csv_rows, numbers_in};
+    let pack = demo.join("case-study");
+    let md = std::fs::read_to_string(pack.join("profile.md")).expect("the demo writes Hillingdon's profile");
+    assert!(md.starts_with("# Hillingdon (E09000017)"));
+    let sections: Vec<&str> = md.split("\n## ").skip(1).collect();
+    assert_eq!(sections.len(), 5, "five sections");
+    for section in &sections {
+        let figures =
+            section.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Metric") && !l.starts_with("| Factor"));
+        let filled = figures.filter(|l| l.split('|').skip(2).any(|c| c.trim().parse::<f64>().is_ok())).count();
+        assert!(filled > 0, "a section with no published figure: {}", section.lines().next().unwrap_or_default());
+    }
+    let cells: BTreeSet<String> = csv_rows(&pack.join("profile_metrics.csv")).into_iter().flatten().collect();
+    for number in numbers_in(&md) {
+        assert!(cells.contains(&number), "`{number}` in the demo's profile.md is not in profile_metrics.csv");
+    }
+    let page = pack.join("profile.html");
+    let dom = rendered(chromium, &page);
+    for heading in
+        ["Who was reached?", "What has been put in place?", "What changed in practice?", "Outcomes", "Context"]
+    {
+        assert!(dom.contains(&format!("<h2>{heading}</h2>")), "{heading}");
+    }
+    assert!(dom.matches("class=\"chart small\"").count() >= 15 && dom.contains("class=\"chart factors\""));
+    screenshot(chromium, &page, "profile-demo.png");
 }
