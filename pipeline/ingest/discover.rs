@@ -56,13 +56,44 @@ pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
         let authority_dirs: Vec<PathBuf> = if is_authority_code(&root_name) {
             vec![root.to_path_buf()]
         } else {
-            sorted_subdirs(root)?.into_iter().filter(|d| is_authority_code(&name(d))).collect()
+            let (authorities, others): (Vec<PathBuf>, Vec<PathBuf>) =
+                sorted_subdirs(root)?.into_iter().partition(|d| is_authority_code(&name(d)));
+            if !others.is_empty() {
+                tracing::warn!(
+                    folders = others.len(),
+                    "{} folder(s) that are not authority codes (such as E09000017) were not read (not named here: a \
+                     folder's name may name a child)",
+                    others.len()
+                );
+            }
+            authorities
         };
         for a in authority_dirs {
+            let mut not_read = 0;
             for p in sorted_subdirs(&a)? {
-                if Period::parse(&name(&p)).is_ok() {
+                let folder = name(&p);
+                if Period::parse(&folder).is_ok() {
                     found.push((name(&a), p));
+                } else if let Some(kind) = statutory(&folder) {
+                    tracing::warn!(
+                        authority = %name(&a),
+                        source = %folder.to_lowercase(),
+                        "{}: {}/ holds {kind}; rni does not read statutory returns yet, so it was not read",
+                        name(&a),
+                        folder.to_lowercase()
+                    );
+                } else {
+                    not_read += 1;
                 }
+            }
+            if not_read > 0 {
+                tracing::warn!(
+                    authority = %name(&a),
+                    folders = not_read,
+                    "{}: {not_read} folder(s) that are not quarters (such as 2025Q3) were not read (not named here: a \
+                     folder's name may name a child)",
+                    name(&a)
+                );
             }
         }
     }
@@ -78,6 +109,16 @@ pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
         });
     }
     Ok(out)
+}
+
+/// The statutory return a folder under an authority is named for, if any.
+fn statutory(folder: &str) -> Option<&'static str> {
+    match folder.to_lowercase().as_str() {
+        "cin" => Some("a Children in Need census return"),
+        "ssda903" | "903" => Some("an SSDA903 looked-after children return"),
+        "annex_a" | "annexa" | "annex-a" => Some("an Ofsted Annex A return"),
+        _ => None,
+    }
 }
 
 fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -434,3 +434,31 @@ fn a_prepare_killed_at_any_moment_leaves_the_previous_package_whole() {
     }
     assert!(kills >= 10, "only {kills} prepares were killed mid-way");
 }
+
+/// Folders that are not quarters (a statutory return, anything else) are reported, never
+/// silently skipped, and never named unless rni knows the name.
+#[test]
+fn folders_that_are_not_quarters_are_reported_without_their_names() {
+    let dir = crate::util::temp();
+    let d = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = d.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "returns/E09000017/2025Q1/young_people.csv",
+        "child_id,first_name,last_name,date_of_birth,gender\nC001,Amy,Stone,2010-03-04,F\n",
+    );
+    write("returns/E09000017/cin/2025/cin_census.xml", "<Message/>");
+    write("returns/E09000017/Kowalczyk Jakub/chronology.csv", "a,b\n1,2\n");
+    write("returns/Smith family/2025Q1/young_people.csv", "child_id\nC9\n");
+    let out = crate::util::rni(d, &["validate", "returns", "--report", "problems.csv"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("cin/ holds a Children in Need census return"), "{said}");
+    assert!(said.contains("E09000017: 1 folder(s) that are not quarters"), "{said}");
+    assert!(said.contains("1 folder(s) that are not authority codes"), "{said}");
+    for name in ["Kowalczyk", "Jakub", "Smith"] {
+        assert!(!said.contains(name), "{name} was named: {said}");
+    }
+}
