@@ -10,6 +10,19 @@ use crate::engine::metrics::{MetricRow, to_batch};
 use crate::error::{Error, Result};
 use crate::publish::parquet::write_derived_sorted;
 
+/// The columns of `metric_values.csv`, in order.
+pub const COLUMNS: [&str; 9] = [
+    "metric",
+    "authority_code",
+    "authority_name",
+    "period",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
+    "status",
+];
+
 /// Writes rows as Parquet in the `metric_values` schema; the rows come sorted by metric,
 /// area, period and breakdown, and the file says so.
 pub fn write_parquet(path: &Path, rows: &[MetricRow]) -> Result<()> {
@@ -20,18 +33,7 @@ pub fn write_parquet(path: &Path, rows: &[MetricRow]) -> Result<()> {
 pub fn write_csv(path: &Path, rows: &[MetricRow]) -> Result<()> {
     let io = |source: csv::Error| Error::Csv { path: path.to_path_buf(), source };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
-    w.write_record([
-        "metric",
-        "authority_code",
-        "authority_name",
-        "period",
-        "breakdown",
-        "numerator",
-        "denominator",
-        "value",
-        "status",
-    ])
-    .map_err(io)?;
+    w.write_record(COLUMNS).map_err(io)?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
         w.write_record([

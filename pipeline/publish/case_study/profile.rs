@@ -330,18 +330,7 @@ pub fn write(warehouse: &Path, authority: &str, out: &Path) -> Result<Profile> {
     let csv_path = out.join("profile_metrics.csv");
     let io = |source: csv::Error| Error::Csv { path: csv_path.clone(), source };
     let mut w = csv::Writer::from_path(&csv_path).map_err(io)?;
-    w.write_record([
-        "metric",
-        "authority_code",
-        "authority_name",
-        "period",
-        "breakdown",
-        "numerator",
-        "denominator",
-        "value",
-        "status",
-    ])
-    .map_err(io)?;
+    w.write_record(crate::publish::metric_files::COLUMNS).map_err(io)?;
     for r in used.values() {
         w.write_record(&r.cells).map_err(io)?;
     }
