@@ -44,6 +44,13 @@ fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
+/// A number for an axis whose ticks are `step` apart: as many decimals as the step needs
+/// (57.5 and 58 on a scale of halves, never 58 twice).
+fn tick_at(v: f64, step: f64) -> String {
+    let decimals = (0..4).find(|d| ((step * 10f64.powi(*d)).fract()).abs() < 1e-9).unwrap_or(3) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// A number for an axis: no decimals from 10 up.
 fn tick(v: f64) -> String {
     if v.abs() >= 10.0 || v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
@@ -152,13 +159,14 @@ pub fn ranked_bars(title: &str, unit: &str, items: &[Bar]) -> String {
 
 /// Vertical grid lines at `ticks` from `top` to `bottom`, each labelled below (with `unit`).
 fn vertical_grid(svg: &mut String, ticks: &[f64], x: impl Fn(f64) -> f64, (top, bottom): (f64, f64), unit: &str) {
+    let step = ticks.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
     for &t in ticks {
         let _ = write!(
             svg,
             r#"<line x1="{0:.1}" y1="{top}" x2="{0:.1}" y2="{bottom}" stroke="{GRID}"/><text x="{0:.1}" y="{1}" text-anchor="middle" class="cl">{2}{unit}</text>"#,
             x(t),
             bottom + 14.0,
-            tick(t)
+            if step.is_finite() { tick_at(t, step) } else { tick(t) }
         );
     }
 }
@@ -231,7 +239,7 @@ pub fn funnel(title: &str, points: &[FunnelPoint], target: f64) -> String {
             left + plot_w,
             left - 4.0,
             y(v) + 4.0,
-            tick(v)
+            tick_at(v, step)
         );
     }
     let n_step = nice_step(n_max / 4.0);
@@ -547,6 +555,11 @@ mod tests {
         assert_eq!(thousands(31571.0), "31,571");
         assert_eq!(thousands(999.0), "999");
         assert_eq!(thousands(1_000_000.0), "1,000,000");
+        assert_eq!(tick_at(58.0, 0.5), "58.0");
+        assert_eq!(tick_at(57.5, 0.5), "57.5");
+        assert_eq!(tick_at(57.75, 0.25), "57.75");
+        assert_eq!(tick_at(60.0, 20.0), "60");
+        assert_eq!(tick_at(5.0, 2.5), "5.0");
     }
 
     #[test]
