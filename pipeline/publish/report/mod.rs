@@ -445,7 +445,9 @@ fn returns_section(table: &Rows<'_>, authorities: &[AuthorityEntry], set_aside: 
          <th scope=\"col\">Quarters</th><th scope=\"col\">Rows read</th><th scope=\"col\">Accepted</th><th scope=\"col\">Rejected</th>\
          <th scope=\"col\">This build</th><th scope=\"col\">Warnings</th></tr></thead><tbody>",
     );
-    for a in authorities {
+    let mut by_name: Vec<&AuthorityEntry> = authorities.iter().collect();
+    by_name.sort_by_key(|a| (table.name(&a.authority_code), a.authority_code.clone()));
+    for a in by_name {
         let quarters: BTreeSet<&str> = a.returns.iter().map(|r| r.period.as_str()).collect();
         let read: usize = a.inputs().map(|i| i.rows_read).sum();
         let accepted: usize = a.inputs().map(|i| i.rows_accepted).sum();
