@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use crate::util::{rni_ok, temp};
 
@@ -86,25 +85,13 @@ fn the_profile_shows_only_published_figures_and_a_missing_table_as_not_returned(
     assert_eq!(files, ["profile.html", "profile.md", "profile_metrics.csv"].map(String::from).into_iter().collect());
 
     // As a reader sees it.
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(chromium) = chromium else {
+    let Some(chromium) = crate::report::chromium() else {
         assert!(std::env::var_os("RNI_REQUIRE_CHROMIUM").is_none(), "chromium is required here but not installed");
         eprintln!("rendering skipped: no chromium on this machine (CI installs it)");
         return;
     };
     let page = d.join("pack/profile.html");
-    let profile = temp();
-    let args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
-    let dom = Command::new(chromium)
-        .args(args)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium");
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = crate::report::rendered(chromium, &page);
     assert!(dom.contains("case-study profile"), "the page loaded");
     assert!(dom.matches("class=\"chart small\"").count() >= 15, "a trend per metric");
     assert!(dom.contains("class=\"programme\""), "the programme-wide line");
@@ -113,15 +100,5 @@ fn the_profile_shows_only_published_figures_and_a_missing_table_as_not_returned(
     for bad in ["NaN", "undefined", "Infinity"] {
         assert!(!dom.contains(bad), "`{bad}` on the page");
     }
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("profile-hillingdon.png");
-    let status = Command::new(chromium)
-        .args(args)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--window-size=1200,3000")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium");
-    assert!(status.status.success());
-    assert!(std::fs::metadata(&shot).expect("screenshot").len() > 20_000);
+    crate::report::screenshot(chromium, &page, "profile-hillingdon.png");
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::util::{rni_ok, temp};
 
-fn chromium() -> Option<&'static str> {
+pub fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
@@ -27,7 +27,7 @@ const ARGS: [&str; 8] = [
 ];
 
 /// The page's DOM after Chromium loaded it and ran its script.
-fn rendered(chromium: &str, page: &Path) -> String {
+pub fn rendered(chromium: &str, page: &Path) -> String {
     let profile = temp();
     let out = Command::new(chromium)
         .args(ARGS)
@@ -40,7 +40,7 @@ fn rendered(chromium: &str, page: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn screenshot(chromium: &str, page: &Path, name: &str) -> PathBuf {
+pub fn screenshot(chromium: &str, page: &Path, name: &str) -> PathBuf {
     let profile = temp();
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let status = Command::new(chromium)

@@ -169,7 +169,6 @@ pub fn write(warehouse: &Path, authority: &str, out: &Path) -> Result<Profile> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let latest = periods.last().cloned().unwrap_or_default();
     let find = |metric: &str, code: &str, period: &str| -> Option<&Row> {
         rows.iter().find(|r| {
             r.metric() == metric
@@ -314,7 +313,8 @@ pub fn write(warehouse: &Path, authority: &str, out: &Path) -> Result<Profile> {
             bars.push((f.to_string(), cells.iter().map(|r| r.and_then(Row::value)).collect::<Vec<_>>(), shown));
         }
         html.push_str("</tbody></table>");
-        html.push_str(&factor_bars(&format!("Factors per ten thousand children, {year}"), &name, &bars));
+        let series = [name.as_str(), "Statistical neighbours", "England"];
+        html.push_str(&charts::grouped_bars(&format!("Factors per ten thousand children, {year}"), &series, &bars));
         md.push('\n');
     } else {
         let _ = writeln!(md, "No published factor rates for this authority.\n");
@@ -335,7 +335,6 @@ pub fn write(warehouse: &Path, authority: &str, out: &Path) -> Result<Profile> {
         w.write_record(&r.cells).map_err(io)?;
     }
     w.flush().map_err(Error::io("cannot write", &csv_path))?;
-    let _ = latest;
     Ok(Profile { rows: used.len(), periods: periods.len() })
 }
 
@@ -347,104 +346,7 @@ fn short(shown: &str) -> String {
 /// A trend of the authority's figure by quarter, with the programme-wide figure as a dashed line.
 fn trend(title: &str, periods: &[String], own: &[(Option<f64>, String)], programme: &[Option<f64>]) -> String {
     let top = own.iter().filter_map(|p| p.0).chain(programme.iter().flatten().copied()).fold(0.0_f64, f64::max);
-    let max = charts::nice_max(top);
-    let mut svg = charts::small_multiple(title, periods, own, max);
-    // The programme-wide line, on the same scale (the small multiple's plot area).
-    let (width, height, left, top_pad, bottom, right) = (230.0, 130.0, 34.0, 22.0, 30.0, 24.0);
-    let plot_w: f64 = width - left - right;
-    let plot_h: f64 = height - top_pad - bottom;
-    let x =
-        |i: usize| left + if periods.len() > 1 { plot_w * i as f64 / (periods.len() - 1) as f64 } else { plot_w / 2.0 };
-    let y = |v: f64| top_pad + plot_h * (1.0 - v / max);
-    let mut path = String::new();
-    let mut pen_down = false;
-    for (i, v) in programme.iter().enumerate() {
-        match v {
-            Some(v) => {
-                let _ = write!(path, "{}{:.1},{:.1}", if pen_down { "L" } else { "M" }, x(i), y(*v));
-                pen_down = true;
-            }
-            None => pen_down = false,
-        }
-    }
-    if !path.is_empty() && svg.ends_with("</svg>") {
-        svg.truncate(svg.len() - "</svg>".len());
-        let _ = write!(
-            svg,
-            r##"<path class="programme" d="{path}" fill="none" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="4 3"><title>programme-wide</title></path></svg>"##
-        );
-    }
-    svg
-}
-
-/// A factor, its three rates (authority, neighbours, England) and what is shown for each.
-type FactorBars = (String, Vec<Option<f64>>, Vec<String>);
-
-/// Each factor's rate for the authority, its statistical neighbours and England, as grouped bars.
-fn factor_bars(title: &str, name: &str, factors: &[FactorBars]) -> String {
-    let series = [name, "Statistical neighbours", "England"];
-    let (width, label_w, bar_h) = (720.0, 200.0, 10.0);
-    let group_h = bar_h * 3.0 + 10.0;
-    let height = 60.0 + group_h * factors.len() as f64;
-    let top = factors.iter().flat_map(|(_, v, _)| v.iter().flatten()).fold(0.0_f64, |a, b| a.max(*b));
-    let max = charts::nice_max(top);
-    let x = |v: f64| label_w + (width - label_w - 80.0) * v / max;
-    let description: Vec<String> = factors.iter().map(|(f, _, shown)| format!("{f}: {}", shown.join(", "))).collect();
-    let mut svg = format!(
-        r#"<svg class="chart factors" role="img" aria-label="{t}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><desc>{d}</desc><text x="0" y="16" class="ct">{t}</text>"#,
-        t = escape(title),
-        d = escape(&format!("{}; in order: {}", description.join("; "), series.join(", ")))
-    );
-    for (s, label) in series.iter().enumerate() {
-        let _ = write!(
-            svg,
-            r#"<rect x="{}" y="24" width="10" height="10" fill="{}"/><text x="{}" y="33" class="cl">{}</text>"#,
-            label_w + 180.0 * s as f64,
-            charts::PALETTE[s],
-            label_w + 14.0 + 180.0 * s as f64,
-            escape(label)
-        );
-    }
-    for (i, (factor, values, shown)) in factors.iter().enumerate() {
-        let y0 = 44.0 + group_h * i as f64;
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{:.1}" text-anchor="end" class="cl">{}</text>"#,
-            label_w - 8.0,
-            y0 + 18.0,
-            escape(factor)
-        );
-        for (s, (v, text)) in values.iter().zip(shown).enumerate() {
-            let y = y0 + bar_h * s as f64;
-            match v {
-                Some(v) => {
-                    let _ = write!(
-                        svg,
-                        r#"<rect class="bar" x="{label_w}" y="{y:.1}" width="{:.1}" height="{}" fill="{}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" class="cl">{}</text>"#,
-                        (x(*v) - label_w).max(0.5),
-                        bar_h - 1.0,
-                        charts::PALETTE[s],
-                        escape(series[s]),
-                        escape(text),
-                        x(*v) + 4.0,
-                        y + 8.0,
-                        escape(text)
-                    );
-                }
-                None => {
-                    let _ = write!(
-                        svg,
-                        r#"<text x="{}" y="{:.1}" class="cl sym">{}</text>"#,
-                        label_w + 4.0,
-                        y + 8.0,
-                        escape(text)
-                    );
-                }
-            }
-        }
-    }
-    svg.push_str("</svg>");
-    svg
+    charts::small_multiple(title, periods, own, charts::nice_max(top), programme)
 }
 
 #[cfg(test)]

@@ -229,19 +229,8 @@ pub fn funnel(title: &str, points: &[FunnelPoint], target: f64) -> String {
         r#"<defs><clipPath id="{clip}"><rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/></clipPath></defs>"#
     );
     // Axes with ticks.
-    let ticks = ((y_hi - y_lo) / step).round() as i32;
-    for i in 0..=ticks {
-        let v = y_lo + step * f64::from(i);
-        let _ = write!(
-            svg,
-            r#"<line x1="{left}" y1="{0:.1}" x2="{1}" y2="{0:.1}" stroke="{GRID}"/><text x="{2}" y="{3:.1}" text-anchor="end" class="cl">{4}%</text>"#,
-            y(v),
-            left + plot_w,
-            left - 4.0,
-            y(v) + 4.0,
-            tick_at(v, step)
-        );
-    }
+    let ticks: Vec<f64> = (0..=((y_hi - y_lo) / step).round() as i32).map(|i| y_lo + step * f64::from(i)).collect();
+    horizontal_grid(&mut svg, &ticks, y, (left, left + plot_w), "%");
     let n_step = nice_step(n_max / 4.0);
     let n_ticks = (n_max / n_step + 1e-9).floor() as i32;
     for i in 0..=n_ticks {
@@ -385,7 +374,46 @@ pub fn thousands(v: f64) -> String {
 
 /// A small line chart of one authority over the quarters, on a scale shared by all of them;
 /// a gap where a value is suppressed or missing, with the symbol written at the axis.
-pub fn small_multiple(title: &str, periods: &[String], values: &[(Option<f64>, String)], max: f64) -> String {
+/// The path through the points that have a value, lifting the pen at each gap.
+fn polyline(values: impl Iterator<Item = Option<f64>>, x: impl Fn(usize) -> f64, y: impl Fn(f64) -> f64) -> String {
+    let mut path = String::new();
+    let mut pen_down = false;
+    for (i, v) in values.enumerate() {
+        match v {
+            Some(v) => {
+                let _ = write!(path, "{}{:.1},{:.1}", if pen_down { "L" } else { "M" }, x(i), y(v));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    path
+}
+
+/// Horizontal grid lines at `ticks` across the plot, each labelled at its left (with `unit`).
+fn horizontal_grid(svg: &mut String, ticks: &[f64], y: impl Fn(f64) -> f64, (left, right): (f64, f64), unit: &str) {
+    let step = ticks.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+    for &t in ticks {
+        let _ = write!(
+            svg,
+            r#"<line x1="{left}" y1="{0:.1}" x2="{right}" y2="{0:.1}" stroke="{GRID}"/><text x="{1}" y="{2:.1}" text-anchor="end" class="cl">{3}{unit}</text>"#,
+            y(t),
+            left - 3.0,
+            y(t) + 4.0,
+            if step.is_finite() { tick_at(t, step) } else { tick(t) }
+        );
+    }
+}
+
+/// A small line chart of one series over the quarters (see [`small_multiple`]), with a
+/// reference series (the programme as a whole) as a dashed line where it has values.
+pub fn small_multiple(
+    title: &str,
+    periods: &[String],
+    values: &[(Option<f64>, String)],
+    max: f64,
+    reference: &[Option<f64>],
+) -> String {
     let (width, height, left, top, bottom, right) = (230.0, 130.0, 34.0, 22.0, 30.0, 24.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
@@ -396,17 +424,7 @@ pub fn small_multiple(title: &str, periods: &[String], values: &[(Option<f64>, S
         values.iter().zip(periods).map(|((_, shown), p)| format!("{p}: {shown}")).collect::<Vec<_>>().join("; ");
     let mut svg = open("small", title, &description, width, height);
     let _ = write!(svg, r#"<text x="0" y="13" class="cs">{}</text>"#, escape(title));
-    for t in [0.0, max / 2.0, max] {
-        let _ = write!(
-            svg,
-            r#"<line x1="{left}" y1="{0:.1}" x2="{1}" y2="{0:.1}" stroke="{GRID}"/><text x="{2}" y="{3:.1}" text-anchor="end" class="cl">{4}</text>"#,
-            y(t),
-            left + plot_w,
-            left - 3.0,
-            y(t) + 4.0,
-            tick(t)
-        );
-    }
+    horizontal_grid(&mut svg, &[0.0, max / 2.0, max], y, (left, left + plot_w), "");
     // Period labels: the first, the last, and enough between to read the axis.
     let every = periods.len().div_ceil(3).max(1);
     let last = periods.len().saturating_sub(1);
@@ -422,12 +440,9 @@ pub fn small_multiple(title: &str, periods: &[String], values: &[(Option<f64>, S
             );
         }
     }
-    let mut path = String::new();
-    let mut pen_down = false;
     for (i, (v, shown)) in values.iter().enumerate() {
         match v {
             Some(v) => {
-                let _ = write!(path, "{}{:.1},{:.1}", if pen_down { "L" } else { "M" }, x(i), y(*v));
                 let _ = write!(
                     svg,
                     r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="2.5" fill="{}"><title>{} {}: {}</title></circle>"#,
@@ -438,10 +453,8 @@ pub fn small_multiple(title: &str, periods: &[String], values: &[(Option<f64>, S
                     escape(&periods[i]),
                     escape(shown)
                 );
-                pen_down = true;
             }
             None => {
-                pen_down = false;
                 let _ = write!(
                     svg,
                     r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="cl sym">{}</text>"#,
@@ -452,8 +465,81 @@ pub fn small_multiple(title: &str, periods: &[String], values: &[(Option<f64>, S
             }
         }
     }
+    let path = polyline(values.iter().map(|p| p.0), x, y);
     if !path.is_empty() {
         let _ = write!(svg, r#"<path class="line" d="{path}" fill="none" stroke="{}" stroke-width="2"/>"#, PALETTE[0]);
+    }
+    let reference = polyline(reference.iter().copied(), x, y);
+    if !reference.is_empty() {
+        let _ = write!(
+            svg,
+            r#"<path class="programme" d="{reference}" fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="4 3"><title>programme-wide</title></path>"#,
+            PALETTE[1]
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One group of a grouped bar chart: its label, one value per series (or none) and what is shown.
+pub type Group = (String, Vec<Option<f64>>, Vec<String>);
+
+/// Horizontal bars in groups, one bar per series in each (an authority, its statistical
+/// neighbours and England for each factor); a missing value is written as its symbol.
+pub fn grouped_bars(title: &str, series: &[&str], groups: &[Group]) -> String {
+    let (width, label_w, bar_h) = (720.0, 200.0, 10.0);
+    let group_h = bar_h * series.len() as f64 + 10.0;
+    let height = 60.0 + group_h * groups.len() as f64;
+    let top = groups.iter().flat_map(|(_, v, _)| v.iter().flatten()).fold(0.0_f64, |a, b| a.max(*b));
+    let max = nice_max(top);
+    let x = |v: f64| label_w + (width - label_w - 80.0) * v / max;
+    let description: Vec<String> = groups.iter().map(|(g, _, shown)| format!("{g}: {}", shown.join(", "))).collect();
+    let mut svg =
+        open("factors", title, &format!("{}; in order: {}", description.join("; "), series.join(", ")), width, height);
+    let _ = write!(svg, r#"<text x="0" y="16" class="ct">{}</text>"#, escape(title));
+    for (s, label) in series.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r#"<rect x="{}" y="24" width="10" height="10" fill="{}"/><text x="{}" y="33" class="cl">{}</text>"#,
+            label_w + 180.0 * s as f64,
+            PALETTE[s % PALETTE.len()],
+            label_w + 14.0 + 180.0 * s as f64,
+            escape(label)
+        );
+    }
+    for (i, (group, values, shown)) in groups.iter().enumerate() {
+        let y0 = 44.0 + group_h * i as f64;
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{:.1}" text-anchor="end" class="cl">{}</text>"#,
+            label_w - 8.0,
+            y0 + 18.0,
+            escape(group)
+        );
+        for (s, (v, text)) in values.iter().zip(shown).enumerate() {
+            let y = y0 + bar_h * s as f64;
+            let _ = match v {
+                Some(v) => write!(
+                    svg,
+                    r#"<rect class="bar" x="{label_w}" y="{y:.1}" width="{:.1}" height="{}" fill="{}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" class="cl">{}</text>"#,
+                    (x(*v) - label_w).max(0.5),
+                    bar_h - 1.0,
+                    PALETTE[s % PALETTE.len()],
+                    escape(series.get(s).copied().unwrap_or_default()),
+                    escape(text),
+                    x(*v) + 4.0,
+                    y + 8.0,
+                    escape(text)
+                ),
+                None => write!(
+                    svg,
+                    r#"<text x="{}" y="{:.1}" class="cl sym">{}</text>"#,
+                    label_w + 4.0,
+                    y + 8.0,
+                    escape(text)
+                ),
+            };
+        }
     }
     svg.push_str("</svg>");
     svg

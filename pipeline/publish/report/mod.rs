@@ -246,7 +246,7 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry], set_aside: &[S
             if m.kind == MetricKind::Percentage { 100.0_f64.min(charts::nice_max(top)) } else { charts::nice_max(top) };
         let _ = write!(html, "<h3>{}</h3><div class=\"grid\">", escape(&m.label));
         for (name, points) in &series {
-            html.push_str(&charts::small_multiple(name, &periods, points, max));
+            html.push_str(&charts::small_multiple(name, &periods, points, max, &[]));
         }
         html.push_str("</div>");
     }
