@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::audit::fingerprint::{Kind, fingerprint, with_owner};
 use crate::audit::text::{compact, folded, name_parts};
 use crate::config::schema::Schemas;
+use crate::config::source::Source;
 use crate::ingest::discover::ReturnDir;
 use crate::ingest::read::{BATCH_ROWS, RawCell, TableReader};
 use crate::ingest::validate::{parse_date, serial_date};
@@ -24,8 +25,13 @@ pub struct Identifiers {
     pub codes: Vec<u128>,
     /// Compact uppercase postcodes of five characters or more, as fingerprints.
     pub postcodes: Vec<u128>,
-    /// Dates of birth.
+    /// Dates of birth of the CS return's young people (aged 5 and over, so no event date of
+    /// a return is one by chance): looked for in every date and every text.
     pub dates_of_birth: HashSet<NaiveDate>,
+    /// Dates of birth from the statutory returns, babies' among them: looked for in every text.
+    /// Not in date columns, where a referral on the day a baby is born is an event, not a leak
+    /// (the schemas keep no date of birth there: they generalise or drop it).
+    pub statutory_dates_of_birth: HashSet<NaiveDate>,
     /// Folded name words.
     pub names: HashSet<String>,
 }
@@ -36,6 +42,7 @@ impl std::fmt::Debug for Identifiers {
             .field("codes", &self.codes.len())
             .field("postcodes", &self.postcodes.len())
             .field("dates_of_birth", &self.dates_of_birth.len())
+            .field("statutory_dates_of_birth", &self.statutory_dates_of_birth.len())
             .field("names", &self.names.len())
             .finish()
     }
@@ -58,7 +65,10 @@ const WATCHED: &[&str] = &[
     "parent_names",
     "date_of_birth",
     "postcode",
+    "home_postcode",
+    "placement_postcode",
     "upn",
+    "former_upn",
     "child_id",
     "episode_id",
     "context_id",
@@ -108,9 +118,13 @@ fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
                                 RawCell::Text(t) => parse_date(t),
                                 RawCell::Empty => None,
                             };
-                            ids.dates_of_birth.extend(date);
+                            if schema.source == Source::Cs {
+                                ids.dates_of_birth.extend(date);
+                            } else {
+                                ids.statutory_dates_of_birth.extend(date);
+                            }
                         }
-                        "postcode" => {
+                        "postcode" | "home_postcode" | "placement_postcode" => {
                             if let Some(t) = cell_text(cell) {
                                 let c = compact(&t);
                                 if c.len() >= 5 {
@@ -118,7 +132,7 @@ fn identifiers_of(ret: &ReturnDir, schemas: &Schemas) -> Identifiers {
                                 }
                             }
                         }
-                        "upn" => ids.add_code(cell_text(cell).map(|t| compact(&t)), Kind::Upn),
+                        "upn" | "former_upn" => ids.add_code(cell_text(cell).map(|t| compact(&t)), Kind::Upn),
                         "child_id" | "episode_id" | "context_id" | "meeting_id" | "activity_id" => {
                             ids.add_code(cell_text(cell).map(|t| compact(&t)), Kind::Identifier)
                         }
@@ -165,6 +179,7 @@ pub fn collect(returns: &[ReturnDir], schemas: &Schemas) -> BTreeMap<String, Ide
             merged.insert(ret.authority_code.clone());
         }
         ids.dates_of_birth.extend(found.dates_of_birth);
+        ids.statutory_dates_of_birth.extend(found.statutory_dates_of_birth);
         ids.names.extend(found.names);
     }
     for code in &merged {

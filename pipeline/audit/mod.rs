@@ -99,10 +99,14 @@ fn audit_with(
                 scanner.scan_parquet(path, &rel, &mut findings, &mut counts)?;
             } else {
                 let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
-                // Metric and report files are full of counts and populations: only ids with letters are looked for there.
+                // Metric and report files are full of counts and populations, manifests of row counts and
+                // rejected-row reports of row numbers: only ids with letters are looked for there (an
+                // SSDA903 child id is often digits only, and row 5042 is not child 5042).
                 let is_aggregate = rel.starts_with("metrics/")
                     || rel.starts_with("report/")
-                    || rel.ends_with("metric_values_exact.csv");
+                    || rel.ends_with("metric_values_exact.csv")
+                    || rel.starts_with("restricted/rejected_rows")
+                    || rel.ends_with(".json");
                 let look = Look { names: false, numeric_ids: !is_aggregate };
                 scanner.scan_text(&rel, "text", &String::from_utf8_lossy(&bytes), &[], look, &mut findings);
             }

@@ -45,7 +45,13 @@ pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
                 .await
                 .map_err(session::query_error("registering metrics/metric_values.parquet"))?;
         }
-        metrics::run_sql(&ctx, &sql, &origin).await
+        let mut batches = metrics::run_sql(&ctx, &sql, &origin).await?;
+        if batches.is_empty() {
+            // No rows: the header still says what the query returns.
+            let df = ctx.sql(&sql).await.map_err(session::query_error(&origin))?;
+            batches.push(arrow::array::RecordBatch::new_empty(std::sync::Arc::new(df.schema().as_arrow().clone())));
+        }
+        Ok::<_, Error>(batches)
     })?;
     let text = format(&batches, args.format)
         .map_err(|source| Error::Arrow { context: format!("query {origin}: formatting the result"), source })?;

@@ -1,22 +1,67 @@
-//! Return periods: quarters written `2025Q3`.
+//! Return periods: quarters written `2025Q3`, collection years `2025`, snapshot dates `2025-01-31`.
 //!
-//! Every return belongs to one quarter; ages, plausibility rules and metrics
-//! are worked out against its first and last day.
+//! Every CS return belongs to one quarter. The statutory returns have their own
+//! periods: the CIN census and SSDA903 cover a collection year (`2025` = 1 April
+//! 2024 to 31 March 2025), Ofsted's Annex A lists the twelve months up to its
+//! date. Ages, plausibility rules and metrics are worked out against a period's
+//! first and last day.
 
 use chrono::{Datelike, NaiveDate};
 
 use crate::error::{Error, Result};
 
-/// A calendar quarter.
+/// The period a return covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Period {
-    /// The calendar year.
-    pub year: i32,
-    /// 1 to 4.
-    pub quarter: u8,
+pub enum Period {
+    /// A calendar quarter (the CS return).
+    Quarter {
+        /// The calendar year.
+        year: i32,
+        /// 1 to 4.
+        quarter: u8,
+    },
+    /// A collection year ending 31 March of `year` (CIN census, SSDA903).
+    Year(i32),
+    /// The twelve months ending on a day (Ofsted Annex A).
+    Day(NaiveDate),
 }
 
 impl Period {
+    /// A quarter.
+    pub fn quarter(year: i32, quarter: u8) -> Period {
+        Period::Quarter { year, quarter }
+    }
+
+    /// Whether this is a quarter (a CS return's period).
+    pub fn is_quarter(self) -> bool {
+        matches!(self, Period::Quarter { .. })
+    }
+
+    /// The year of the period's last day.
+    pub fn year(self) -> i32 {
+        self.end().year()
+    }
+
+    /// Parses a period as a folder names it: a quarter `2025Q3`, a collection year `2025`
+    /// or a date `2025-01-31`.
+    pub fn parse_any(text: &str) -> Result<Period> {
+        let t = text.trim();
+        if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+            let year: i32 = t.parse().map_err(|_| Error::Usage(format!("`{text}` is not a period")))?;
+            if (1900..=9999).contains(&year) {
+                return Ok(Period::Year(year));
+            }
+        }
+        if let Ok(day) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            && t.len() == 10
+        {
+            return Ok(Period::Day(day));
+        }
+        Period::parse(t).map_err(|_| {
+            Error::Usage(format!("`{text}` is not a period; write a quarter 2025Q3, a year 2025 or a date 2025-01-31"))
+        })
+    }
+
     /// Parses `2025Q3` (case-insensitive, an optional `-` before the Q).
     pub fn parse(text: &str) -> Result<Period> {
         let upper = text.trim().to_ascii_uppercase().replace('-', "");
@@ -27,7 +72,7 @@ impl Period {
         if !(1..=4).contains(&quarter) || !(1900..=9999).contains(&year) {
             return Err(bad());
         }
-        Ok(Period { year, quarter })
+        Ok(Period::Quarter { year, quarter })
     }
 
     /// Parses a range `2025Q1..2025Q4` (or a single period) into every quarter in it.
@@ -52,27 +97,41 @@ impl Period {
         Ok(out)
     }
 
-    /// The following quarter.
+    /// The following period of the same kind.
     pub fn next(self) -> Period {
-        if self.quarter == 4 {
-            Period { year: self.year + 1, quarter: 1 }
-        } else {
-            Period { year: self.year, quarter: self.quarter + 1 }
+        match self {
+            Period::Quarter { year, quarter: 4 } => Period::Quarter { year: year + 1, quarter: 1 },
+            Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter + 1 },
+            Period::Year(year) => Period::Year(year + 1),
+            Period::Day(day) => Period::Day(day.succ_opt().unwrap_or(day)),
         }
     }
 
-    /// First day of the quarter.
+    /// First day of the period.
     pub fn start(self) -> NaiveDate {
-        let month = u32::from(self.quarter) * 3 - 2;
-        NaiveDate::from_ymd_opt(self.year, month, 1).unwrap_or(NaiveDate::MIN)
+        match self {
+            Period::Quarter { year, quarter } => {
+                NaiveDate::from_ymd_opt(year, u32::from(quarter) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+            }
+            Period::Year(year) => NaiveDate::from_ymd_opt(year - 1, 4, 1).unwrap_or(NaiveDate::MIN),
+            Period::Day(day) => day
+                .with_year(day.year() - 1)
+                .or_else(|| NaiveDate::from_ymd_opt(day.year() - 1, 2, 28))
+                .and_then(|d| d.succ_opt())
+                .unwrap_or(NaiveDate::MIN),
+        }
     }
 
-    /// Last day of the quarter.
+    /// Last day of the period.
     pub fn end(self) -> NaiveDate {
-        self.next().start().pred_opt().unwrap_or(NaiveDate::MAX)
+        match self {
+            Period::Quarter { .. } => self.next().start().pred_opt().unwrap_or(NaiveDate::MAX),
+            Period::Year(year) => NaiveDate::from_ymd_opt(year, 3, 31).unwrap_or(NaiveDate::MAX),
+            Period::Day(day) => day,
+        }
     }
 
-    /// Whether a date falls in the quarter.
+    /// Whether a date falls in the period.
     pub fn contains(self, date: NaiveDate) -> bool {
         self.start() <= date && date <= self.end()
     }
@@ -80,7 +139,11 @@ impl Period {
 
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}Q{}", self.year, self.quarter)
+        match self {
+            Period::Quarter { year, quarter } => write!(f, "{year}Q{quarter}"),
+            Period::Year(year) => write!(f, "{year}"),
+            Period::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+        }
     }
 }
 
@@ -115,6 +178,22 @@ mod tests {
         assert!(Period::parse_range("2025Q2..2025Q1").is_err());
         assert!(Period::parse("2025Q5").is_err());
         assert!(Period::parse("Q3").is_err());
+    }
+
+    #[test]
+    fn statutory_periods() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).expect("date");
+        let year = Period::parse_any("2025").expect("year");
+        assert_eq!((year.start(), year.end()), (d(2024, 4, 1), d(2025, 3, 31)));
+        assert_eq!(year.to_string(), "2025");
+        let day = Period::parse_any("2024-01-15").expect("day");
+        assert_eq!((day.start(), day.end()), (d(2023, 1, 16), d(2024, 1, 15)));
+        assert_eq!(day.to_string(), "2024-01-15");
+        let leap = Period::parse_any("2024-02-29").expect("leap day");
+        assert_eq!(leap.start(), d(2023, 3, 1));
+        assert_eq!(Period::parse_any("2025q3").expect("quarter"), Period::quarter(2025, 3));
+        assert!(Period::parse("2025").is_err(), "options take quarters only");
+        assert!(Period::parse_any("25").is_err() && Period::parse_any("2025-13-01").is_err());
     }
 
     #[test]

@@ -13,11 +13,14 @@ use crate::error::{Error, HeaderError, Result};
 /// The metric queries, by id.
 pub const QUERIES: &[(&str, &str)] = &[
     ("adoption_stage", include_str!("../../queries/adoption_stage.sql")),
+    ("cin_efh_assessments", include_str!("../../queries/cin_efh_assessments.sql")),
     ("contexts_assessed", include_str!("../../queries/contexts_assessed.sql")),
     ("contexts_identified", include_str!("../../queries/contexts_identified.sql")),
     ("contexts_with_intervention", include_str!("../../queries/contexts_with_intervention.sql")),
     ("efh_factor_rate", include_str!("../../queries/efh_factor_rate.sql")),
     ("episodes_started", include_str!("../../queries/episodes_started.sql")),
+    ("lac_children_missing", include_str!("../../queries/lac_children_missing.sql")),
+    ("lac_missing_episodes", include_str!("../../queries/lac_missing_episodes.sql")),
     ("median_days_between_reviews", include_str!("../../queries/median_days_between_reviews.sql")),
     ("panel_meetings", include_str!("../../queries/panel_meetings.sql")),
     ("panel_meetings_contextual_lens", include_str!("../../queries/panel_meetings_contextual_lens.sql")),
@@ -25,6 +28,7 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("pct_context_safety_plan", include_str!("../../queries/pct_context_safety_plan.sql")),
     ("pct_contexts_improved", include_str!("../../queries/pct_contexts_improved.sql")),
     ("pct_contextual_assessment", include_str!("../../queries/pct_contextual_assessment.sql")),
+    ("pct_efh_assessed_with_cs_episode", include_str!("../../queries/pct_efh_assessed_with_cs_episode.sql")),
     ("pct_parents_engaged", include_str!("../../queries/pct_parents_engaged.sql")),
     ("pct_relocated", include_str!("../../queries/pct_relocated.sql")),
     ("pct_rereferral_12m", include_str!("../../queries/pct_rereferral_12m.sql")),
@@ -53,6 +57,7 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("practice_scoped", include_str!("../../queries/views/practice_scoped.sql")),
     ("int_episodes_started", include_str!("../../queries/views/int_episodes_started.sql")),
     ("int_episodes_started_counts", include_str!("../../queries/views/int_episodes_started_counts.sql")),
+    ("int_cin_efh_assessments", include_str!("../../queries/views/int_cin_efh_assessments.sql")),
 ];
 
 /// The catalogue file, compiled in.
@@ -110,6 +115,8 @@ pub enum Section {
     Impact,
     /// Published reference statistics beside the authority's own figures.
     Context,
+    /// Figures from the authority's statutory returns (CIN census, SSDA903), per collection year.
+    Statutory,
 }
 
 #[derive(serde::Deserialize)]

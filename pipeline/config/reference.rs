@@ -18,6 +18,41 @@ const FACTORS_FILE: &str = "reference/c3_factors_identified_at_end_of_assessment
 pub const NEIGHBOURS_CSV: &str = include_str!("../../reference/New_Statistical_Neighbour_Groupings_April_2021.csv");
 const NEIGHBOURS_FILE: &str = "reference/New_Statistical_Neighbour_Groupings_April_2021.csv";
 
+/// The CIN census's extra-familial harm factor codes, each with its breakdown name, meaning,
+/// source (the DfE guide it was checked against) and the column of the DfE statistics that
+/// counts it.
+pub const CIN_EFH_FACTORS_CSV: &str = include_str!("../../reference/cin_efh_factors.csv");
+const CIN_EFH_FACTORS_FILE: &str = "reference/cin_efh_factors.csv";
+
+/// One EFH factor code of the CIN census.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EfhFactorCode {
+    /// The code in `AssessmentFactors` (`24A`).
+    pub code: String,
+    /// The breakdown name (`CCE`).
+    pub factor: String,
+    /// The column of the DfE statistics that counts it.
+    pub published_column: String,
+}
+
+/// The CIN census's EFH factor codes, from `reference/cin_efh_factors.csv`.
+pub fn cin_efh_factor_codes() -> Result<Vec<EfhFactorCode>> {
+    let (headers, rows) = csv_rows(CIN_EFH_FACTORS_CSV, CIN_EFH_FACTORS_FILE)?;
+    let (code, factor, published) = (
+        column(&headers, "code", CIN_EFH_FACTORS_FILE)?,
+        column(&headers, "factor", CIN_EFH_FACTORS_FILE)?,
+        column(&headers, "published_column", CIN_EFH_FACTORS_FILE)?,
+    );
+    Ok(rows
+        .iter()
+        .map(|r| EfhFactorCode {
+            code: r[code].trim().to_string(),
+            factor: r[factor].trim().to_string(),
+            published_column: r[published].trim().to_string(),
+        })
+        .collect())
+}
+
 /// ONS code of England.
 pub const ENGLAND: &str = "E92000001";
 
@@ -242,6 +277,22 @@ pub fn is_authority_code(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The factor codes file and the published columns read from the DfE statistics agree.
+    #[test]
+    fn efh_factor_codes_match_the_published_columns() {
+        let codes = cin_efh_factor_codes().expect("factor codes");
+        let mut from_file: Vec<(String, String)> =
+            codes.iter().map(|c| (c.factor.clone(), c.published_column.clone())).collect();
+        let mut published: Vec<(String, String)> =
+            EFH_FACTORS.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect();
+        from_file.sort();
+        published.sort();
+        assert_eq!(from_file, published);
+        let code_of = |f: &str| codes.iter().find(|c| c.factor == f).map(|c| c.code.as_str());
+        assert_eq!(code_of("CCE"), Some("24A"));
+        assert_eq!(code_of("MISSING"), Some("10A"));
+    }
 
     #[test]
     fn hillingdon_2025_factors_and_population_are_as_published() {

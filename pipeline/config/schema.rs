@@ -1,6 +1,8 @@
-//! Schemas: the single source of truth for the CS return.
+//! Schemas: the single source of truth for every table rni reads.
 //!
-//! `schemas/*.toml` describe every table and column of the return: type,
+//! `schemas/*.toml` describe every table and column of the CS return, and
+//! `schemas/<source>/*.toml` those of the statutory returns (each table names
+//! its [`Source`]; a CIN table also the XML element one row is made from): type,
 //! whether it is required, the header names LAs really use, accepted codes
 //! and their aliases, and how the pipeline treats the column (keep,
 //! pseudonymise, generalise, scrub, drop). They are read in two steps: the
@@ -18,9 +20,11 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::config::source::Source;
 use crate::error::{Error, Result};
 
-/// The schema files built into the binary, in the order tables are processed.
+/// The schema files built into the binary, in the order tables are processed: the CS return's,
+/// then each statutory return's.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("schemas/young_people.toml", include_str!("../../schemas/young_people.toml")),
     ("schemas/episodes.toml", include_str!("../../schemas/episodes.toml")),
@@ -29,6 +33,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("schemas/panels.toml", include_str!("../../schemas/panels.toml")),
     ("schemas/practice.toml", include_str!("../../schemas/practice.toml")),
     ("schemas/adoption.toml", include_str!("../../schemas/adoption.toml")),
+    ("schemas/cin/cin_children.toml", include_str!("../../schemas/cin/cin_children.toml")),
+    ("schemas/cin/cin_referrals.toml", include_str!("../../schemas/cin/cin_referrals.toml")),
+    ("schemas/cin/cin_assessments.toml", include_str!("../../schemas/cin/cin_assessments.toml")),
+    ("schemas/cin/cin_plans.toml", include_str!("../../schemas/cin/cin_plans.toml")),
+    ("schemas/cin/cin_section47.toml", include_str!("../../schemas/cin/cin_section47.toml")),
+    ("schemas/cin/cin_cp_plans.toml", include_str!("../../schemas/cin/cin_cp_plans.toml")),
+    ("schemas/ssda903/header.toml", include_str!("../../schemas/ssda903/header.toml")),
+    ("schemas/ssda903/episodes.toml", include_str!("../../schemas/ssda903/episodes.toml")),
+    ("schemas/ssda903/missing.toml", include_str!("../../schemas/ssda903/missing.toml")),
+    ("schemas/ssda903/uasc.toml", include_str!("../../schemas/ssda903/uasc.toml")),
+    ("schemas/ssda903/reviews.toml", include_str!("../../schemas/ssda903/reviews.toml")),
+    ("schemas/ssda903/oc2.toml", include_str!("../../schemas/ssda903/oc2.toml")),
 ];
 
 // ---------------------------------------------------------------------------
@@ -41,6 +57,9 @@ struct RawTable {
     description: String,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    source: Source,
+    xml_record: Option<String>,
     columns: Vec<RawColumn>,
 }
 
@@ -248,6 +267,8 @@ pub struct ColumnSpec {
     pub not_before: Option<usize>,
     /// Plausible age at the end of the period, inclusive.
     pub age_range: Option<(u32, u32)>,
+    /// The output column's name, where the schema gives one for a generalised postcode.
+    pub output: Option<String>,
     /// What the column holds.
     pub description: String,
 }
@@ -274,6 +295,13 @@ pub struct TableSchema {
     pub description: String,
     /// File stems and sheet names accepted besides the canonical one.
     pub aliases: Vec<String>,
+    /// The return the table belongs to.
+    pub source: Source,
+    /// For an XML source: the path of element names below the root of the element one row
+    /// is made from (`Children/Child/CINdetails`).
+    pub xml_record: Option<Vec<String>>,
+    /// For an XML source: the records of the source's other tables, whose elements are theirs.
+    pub xml_barriers: Vec<Vec<String>>,
     /// Input columns in schema order.
     pub columns: Vec<ColumnSpec>,
     /// Output columns in order.
@@ -352,19 +380,28 @@ impl Schemas {
         for (i, table) in tables.iter().enumerate() {
             for column in &table.columns {
                 if let Some((ref_table, ref_column)) = &column.references {
-                    let target = tables[..i].iter().find(|t| &t.name == ref_table);
+                    let target = tables[..i].iter().find(|t| &t.name == ref_table && t.source == table.source);
                     let ok = target.is_some_and(|t| t.column_index(ref_column).is_some());
                     if !ok {
                         return Err(schema_error(
                             &table.name,
                             format!(
-                                "column `{}`: key `references` names `{ref_table}.{ref_column}`, which is not a column of an earlier table",
+                                "column `{}`: key `references` names `{ref_table}.{ref_column}`, which is not a column of an earlier table of the same return",
                                 column.name
                             ),
                         ));
                     }
                 }
             }
+        }
+        let records: Vec<(Source, String, Vec<String>)> =
+            tables.iter().filter_map(|t| t.xml_record.clone().map(|r| (t.source, t.name.clone(), r))).collect();
+        for table in &mut tables {
+            table.xml_barriers = records
+                .iter()
+                .filter(|(source, name, _)| *source == table.source && *name != table.name)
+                .map(|(_, _, r)| r.clone())
+                .collect();
         }
         let version = hex::encode(&digest.finalize()[..6]);
         Ok(Schemas { tables, version })
@@ -375,9 +412,14 @@ impl Schemas {
         self.tables.iter().find(|t| t.name == name)
     }
 
-    /// The table a file stem or sheet name stands for.
-    pub fn table_for_name(&self, stem: &str) -> Option<&TableSchema> {
-        self.tables.iter().find(|t| t.matches_name(stem))
+    /// The table of a source that a file stem or sheet name stands for.
+    pub fn table_for_name(&self, source: Source, stem: &str) -> Option<&TableSchema> {
+        self.tables_of(source).find(|t| t.matches_name(stem))
+    }
+
+    /// The tables of one source, in processing order.
+    pub fn tables_of(&self, source: Source) -> impl Iterator<Item = &TableSchema> {
+        self.tables.iter().filter(move |t| t.source == source)
     }
 }
 
@@ -429,11 +471,24 @@ fn compile_table(file: &str, raw: RawTable) -> Result<TableSchema> {
                 col.method.ok_or_else(|| at("method", "required when treatment is `generalise`".into()))?,
             ),
         };
-        if col.treatment != RawTreatment::Pseudonymise && (col.kind.is_some() || col.output.is_some()) {
-            return Err(at("kind", "only allowed when treatment is `pseudonymise`".into()));
+        let renames_postcode = col.method == Some(Method::Postcode) && col.kind.is_none();
+        if col.treatment != RawTreatment::Pseudonymise
+            && (col.kind.is_some() || (col.output.is_some() && !renames_postcode))
+        {
+            return Err(at(
+                "kind",
+                "only allowed when treatment is `pseudonymise` (`output` also with method `postcode`)".into(),
+            ));
         }
         if col.treatment != RawTreatment::Generalise && col.method.is_some() {
             return Err(at("method", "only allowed when treatment is `generalise`".into()));
+        }
+        if matches!(treatment, Treatment::Keep) && col.column_type == ColumnType::Text {
+            return Err(at(
+                "treatment",
+                "a text column is never written out as it is: scrub, pseudonymise, generalise or drop it (or give it codes)"
+                    .into(),
+            ));
         }
         if matches!(treatment, Treatment::Scrub) && col.column_type != ColumnType::Text {
             return Err(at("treatment", "only text columns can be scrubbed".into()));
@@ -501,12 +556,27 @@ fn compile_table(file: &str, raw: RawTable) -> Result<TableSchema> {
             is_not_in_future: col.not_in_future,
             not_before,
             age_range,
+            output: if renames_postcode { col.output } else { None },
             description: col.description,
         });
     }
     if columns.is_empty() {
         return Err(schema_error(file, "key `columns`: a table needs at least one column".into()));
     }
+    let xml_record = match (raw.source, raw.xml_record) {
+        (Source::Cin, Some(path)) => {
+            let parts: Vec<String> = path.split('/').map(str::trim).map(str::to_string).collect();
+            if parts.iter().any(String::is_empty) {
+                return Err(schema_error(file, format!("key `xml_record`: `{path}` is not a path of element names")));
+            }
+            Some(parts)
+        }
+        (Source::Cin, None) => {
+            return Err(schema_error(file, "key `xml_record`: required for a table of the CIN census (XML)".into()));
+        }
+        (_, Some(_)) => return Err(schema_error(file, "key `xml_record`: only for a table of the CIN census".into())),
+        (_, None) => None,
+    };
     let outputs = output_columns(&columns);
     let mut seen = std::collections::HashSet::new();
     for out in &outputs {
@@ -534,6 +604,9 @@ fn compile_table(file: &str, raw: RawTable) -> Result<TableSchema> {
         name: raw.name,
         description: raw.description,
         aliases: raw.aliases,
+        source: raw.source,
+        xml_record,
+        xml_barriers: Vec::new(),
         columns,
         outputs,
         arrow_schema,
@@ -600,7 +673,7 @@ fn output_columns(columns: &[ColumnSpec]) -> Vec<OutputColumn> {
                 );
             }
             Treatment::Generalise(Method::Postcode) => push(
-                "postcode_district",
+                col.output.as_deref().unwrap_or("postcode_district"),
                 DataType::Utf8,
                 "Outward code of the postcode (`UB8 1QX` → `UB8`); empty when the postcode was malformed.".into(),
                 &col.name,
@@ -646,7 +719,7 @@ mod tests {
     #[test]
     fn builtin_schemas_compile() {
         let schemas = Schemas::builtin().expect("built-in schemas compile");
-        assert_eq!(schemas.tables.len(), 7);
+        assert_eq!(schemas.tables_of(Source::Cs).count(), 7);
         let yp = schemas.table("young_people").expect("young_people");
         assert_eq!(yp.column_for_header("LA Child ID"), yp.column_index("child_id"));
         assert_eq!(yp.column_for_header("  d.o.b "), yp.column_index("date_of_birth"));
@@ -665,9 +738,10 @@ mod tests {
     #[test]
     fn sheet_and_file_names_match_aliases() {
         let schemas = Schemas::builtin().expect("schemas");
-        assert_eq!(schemas.table_for_name("Young People").map(|t| t.name.as_str()), Some("young_people"));
-        assert_eq!(schemas.table_for_name("EPISODES").map(|t| t.name.as_str()), Some("episodes"));
-        assert!(schemas.table_for_name("sheet1").is_none());
+        let name = |source, stem| schemas.table_for_name(source, stem).map(|t| t.name.as_str());
+        assert_eq!(name(Source::Cs, "Young People"), Some("young_people"));
+        assert_eq!(name(Source::Cs, "EPISODES"), Some("episodes"));
+        assert!(name(Source::Cs, "sheet1").is_none());
     }
 
     #[test]

@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::queries::{Metric, MetricKind};
+use crate::config::period::Period;
+use crate::config::queries::{Metric, MetricKind, Section};
 use crate::engine::rows::MetricRow;
 
 pub use crate::engine::rows::NOT_AVAILABLE;
@@ -35,6 +36,16 @@ pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric],
         if metric.kind == MetricKind::Reference {
             continue;
         }
+        // A metric has rows for the periods of its return: quarters for the CS return's metrics,
+        // collection years for the statutory returns'.
+        let periods: Vec<&str> = periods
+            .iter()
+            .copied()
+            .filter(|p| {
+                let is_quarter = Period::parse(p).is_ok();
+                if metric.section == Section::Statutory { !is_quarter } else { is_quarter }
+            })
+            .collect();
         // The cells each (period) has: the breakdowns of its ALL rows, or of any authority's rows.
         let mut cells: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut present: BTreeSet<(&str, &str)> = BTreeSet::new();

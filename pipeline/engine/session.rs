@@ -2,11 +2,13 @@
 //!
 //! A warehouse's `tables/` are registered as hive-partitioned Parquet tables
 //! (an absent table is an empty one with its schema), beside small tables
-//! rni makes itself: `periods` (every authority and quarter with a return,
-//! with its first and last day), `returned_tables` (the same for each table a
-//! return holds), `codes` (accepted codes from the schemas)
-//! and the reference statistics in tidy form (`efh_factors`, `population`,
-//! `statistical_neighbours`). Then the views of `queries/views/` are created
+//! rni makes itself: `periods` (every authority and quarter with a CS return,
+//! with its first and last day), `reporting_years` (the same for the
+//! statutory returns' collection years), `returned_tables` (every period of
+//! each table a return holds), `codes` (accepted codes from the schemas),
+//! the reference statistics in tidy form (`efh_factors`, `population`,
+//! `statistical_neighbours`) and the CIN census's extra-familial harm factor
+//! codes (`cin_efh_factors`). Then the views of `queries/views/` are created
 //! in order: the `*_latest` views keep the latest row of each episode, young
 //! person and context, the `*_scoped` views add programme-wide (`ALL`)
 //! copies, and the `int_*` views are the intermediate models that several
@@ -124,17 +126,16 @@ pub async fn open_in(
             ctx.register_table(&table.name, Arc::new(empty)).map_err(query_error(&table.name))?;
         }
     }
-    // periods: every return in the warehouse with its quarter's first and last day;
-    // returned_tables: the same for each table the return holds.
     let parts = partitions(warehouse)?;
     let returns: BTreeSet<(&str, &str)> = parts.iter().map(|(_, c, p)| (c.as_str(), p.as_str())).collect();
-    let quarter = |period: &str| Period::parse(period).ok().map(|p| (days(p.start()), days(p.end())));
+    // A quarter's, collection year's or list date's first and last day.
+    let bounds = |period: &str| Period::parse_any(period).ok().map(|p| (days(p.start()), days(p.end())));
+    let is_quarter = |period: &str| Period::parse(period).is_ok();
+    let is_year = |period: &str| matches!(Period::parse_any(period), Ok(Period::Year(_)));
     let dates = |keys: &mut dyn Iterator<Item = &str>| -> (ArrayRef, ArrayRef) {
-        let (starts, ends): (Vec<i32>, Vec<i32>) = keys.filter_map(quarter).unzip();
+        let (starts, ends): (Vec<i32>, Vec<i32>) = keys.filter_map(bounds).unzip();
         (Arc::new(Date32Array::from(starts)), Arc::new(Date32Array::from(ends)))
     };
-    let dated: Vec<(&str, &str)> = returns.iter().copied().filter(|(_, p)| quarter(p).is_some()).collect();
-    let (starts, ends) = dates(&mut dated.iter().map(|(_, p)| *p));
     let period_fields = || {
         vec![
             Field::new("authority_code", DataType::Utf8, false),
@@ -143,17 +144,22 @@ pub async fn open_in(
             Field::new("period_end", DataType::Date32, false),
         ]
     };
-    let periods = mem_table(
-        Arc::new(Schema::new(period_fields())),
-        vec![
-            text(dated.iter().map(|(c, _)| c.to_string()).collect()),
-            text(dated.iter().map(|(_, p)| p.to_string()).collect()),
-            starts,
-            ends,
-        ],
-    )?;
-    ctx.register_table("periods", periods).map_err(query_error("periods"))?;
-    let sent: Vec<&(String, String, String)> = parts.iter().filter(|(_, _, p)| quarter(p).is_some()).collect();
+    // periods: the CS returns' quarters; reporting_years: the statutory returns' collection years.
+    for (name, keep) in [("periods", &is_quarter as &dyn Fn(&str) -> bool), ("reporting_years", &is_year)] {
+        let dated: Vec<(&str, &str)> = returns.iter().copied().filter(|(_, p)| keep(p)).collect();
+        let (starts, ends) = dates(&mut dated.iter().map(|(_, p)| *p));
+        let table = mem_table(
+            Arc::new(Schema::new(period_fields())),
+            vec![
+                text(dated.iter().map(|(c, _)| c.to_string()).collect()),
+                text(dated.iter().map(|(_, p)| p.to_string()).collect()),
+                starts,
+                ends,
+            ],
+        )?;
+        ctx.register_table(name, table).map_err(query_error(name))?;
+    }
+    let sent: Vec<&(String, String, String)> = parts.iter().filter(|(_, _, p)| bounds(p).is_some()).collect();
     let (starts, ends) = dates(&mut sent.iter().map(|(_, _, p)| p.as_str()));
     let mut fields = vec![Field::new("table_name", DataType::Utf8, false)];
     fields.extend(period_fields());
@@ -453,5 +459,19 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
         ],
     )?;
     ctx.register_table("statistical_neighbours", table).map_err(query_error("statistical_neighbours"))?;
+
+    let codes = reference::cin_efh_factor_codes()?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("code", DataType::Utf8, false),
+        Field::new("factor", DataType::Utf8, false),
+    ]));
+    let table = mem_table(
+        schema,
+        vec![
+            text(codes.iter().map(|c| c.code.clone()).collect()),
+            text(codes.iter().map(|c| c.factor.clone()).collect()),
+        ],
+    )?;
+    ctx.register_table("cin_efh_factors", table).map_err(query_error("cin_efh_factors"))?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! Finding returns: a folder → the returns in it and the tables of each.
 //!
-//! A return is a folder `<authority_code>/<period>/` holding one CSV per
-//! table or one workbook with a sheet per table. File stems and sheet names
-//! match the schema's table aliases; anything else is listed as not read
-//! (by name for files, by position for sheets, whose names could be
-//! anything). A build discovers the returns once and hands the list to every
-//! step that needs it.
+//! A CS return is a folder `<authority_code>/<quarter>/` holding one CSV per
+//! table or one workbook with a sheet per table. A statutory return is a
+//! folder `<authority_code>/<source>/<period>/` (see [`Source`]): the CIN
+//! census as one XML file, SSDA903 as one CSV per table, Annex A as one
+//! workbook. File stems and sheet names match the table aliases of the
+//! return's source; anything else is reported as not read (counted by kind
+//! for files, by position for sheets, whose names could be anything). A build
+//! discovers the returns once and hands the list to every step that needs it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::config::period::Period;
 use crate::config::reference::is_authority_code;
 use crate::config::schema::Schemas;
+use crate::config::source::Source;
 use crate::error::{Error, Result};
 use crate::ingest::read::{TableSource, sheet_names};
 
@@ -21,7 +24,9 @@ use crate::ingest::read::{TableSource, sheet_names};
 pub struct ReturnDir {
     /// ONS code of the authority (from the folder name).
     pub authority_code: String,
-    /// Quarter (from the folder name).
+    /// Which return this is.
+    pub source: Source,
+    /// Quarter, collection year or date (from the folder name).
     pub period: Period,
     /// The folder.
     pub dir: PathBuf,
@@ -35,9 +40,16 @@ pub struct ReturnDir {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-/// Finds every return under `root`: `root` may be one return
-/// (`<code>/<period>`), one authority (`<code>` holding periods), or a folder
-/// holding authorities.
+impl ReturnDir {
+    /// The return's label in reports and manifests: `2025Q3`, or `cin/2025` for a statutory one.
+    pub fn label(&self) -> String {
+        self.source.label(self.period)
+    }
+}
+
+/// Finds every return under `root`: `root` may be one return (`<code>/<quarter>` or
+/// `<code>/<source>/<period>`), one authority (`<code>` holding them), or a folder holding
+/// authorities.
 pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>> {
     let meta = std::fs::metadata(root).map_err(Error::io("cannot read", root))?;
     if !meta.is_dir() {
@@ -47,11 +59,21 @@ pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
         });
     }
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut found = Vec::new();
+    let mut found: Vec<(String, Source, Period, PathBuf)> = Vec::new();
     let root_name = name(root);
-    let parent_name = root.canonicalize().ok().and_then(|p| p.parent().map(name)).unwrap_or_default();
-    if Period::parse(&root_name).is_ok() && is_authority_code(&parent_name) {
-        found.push((parent_name, root.to_path_buf()));
+    let canonical = root.canonicalize().ok();
+    let parent = canonical.as_deref().and_then(Path::parent);
+    let parent_name = parent.map(name).unwrap_or_default();
+    let grandparent_name = parent.and_then(Path::parent).map(name).unwrap_or_default();
+    let statutory_parent = Source::for_folder(&parent_name);
+    if let (Some(source), true) = (statutory_parent, is_authority_code(&grandparent_name)) {
+        let period = source.period(&root_name).ok_or_else(|| Error::Input {
+            path: root.to_path_buf(),
+            message: format!("is not named as {}", source.period_form()),
+        })?;
+        found.push((grandparent_name, source, period, root.to_path_buf()));
+    } else if let (Some(period), true) = (Source::Cs.period(&root_name), is_authority_code(&parent_name)) {
+        found.push((parent_name, Source::Cs, period, root.to_path_buf()));
     } else {
         let authority_dirs: Vec<PathBuf> = if is_authority_code(&root_name) {
             vec![root.to_path_buf()]
@@ -69,56 +91,57 @@ pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
             authorities
         };
         for a in authority_dirs {
+            let code = name(&a);
             let mut not_read = 0;
             for p in sorted_subdirs(&a)? {
                 let folder = name(&p);
-                if Period::parse(&folder).is_ok() {
-                    found.push((name(&a), p));
-                } else if let Some(kind) = statutory(&folder) {
-                    tracing::warn!(
-                        authority = %name(&a),
-                        source = %folder.to_lowercase(),
-                        "{}: {}/ holds {kind}; rni does not read statutory returns yet, so it was not read",
-                        name(&a),
-                        folder.to_lowercase()
-                    );
+                if let Some(period) = Source::Cs.period(&folder) {
+                    found.push((code.clone(), Source::Cs, period, p));
+                } else if let Some(source) = Source::for_folder(&folder) {
+                    let mut misnamed = 0;
+                    for q in sorted_subdirs(&p)? {
+                        match source.period(&name(&q)) {
+                            Some(period) => found.push((code.clone(), source, period, q)),
+                            None => misnamed += 1,
+                        }
+                    }
+                    if misnamed > 0 {
+                        tracing::warn!(
+                            authority = %code,
+                            source = source.folder(),
+                            folders = misnamed,
+                            "{code}: {misnamed} folder(s) in {}/ that are not named as {} were not read",
+                            source.folder(),
+                            source.period_form()
+                        );
+                    }
                 } else {
                     not_read += 1;
                 }
             }
             if not_read > 0 {
                 tracing::warn!(
-                    authority = %name(&a),
+                    authority = %code,
                     folders = not_read,
-                    "{}: {not_read} folder(s) that are not quarters (such as 2025Q3) were not read (not named here: a \
-                     folder's name may name a child)",
-                    name(&a)
+                    "{code}: {not_read} folder(s) that are neither quarters (such as 2025Q3) nor statutory returns \
+                     (cin/, ssda903/, annex_a/) were not read (not named here: a folder's name may name a child)"
                 );
             }
         }
     }
     let mut out = Vec::new();
-    for (code, dir) in found {
-        let period = Period::parse(&name(&dir))?;
-        out.push(scan_return(&code, period, &dir, schemas)?);
+    for (code, source, period, dir) in found {
+        out.push(scan_return(&code, source, period, &dir, schemas)?);
     }
     if out.is_empty() {
         return Err(Error::Input {
             path: root.to_path_buf(),
-            message: "holds no return: expected folders <authority_code>/<period>/ such as E09000017/2025Q3/".into(),
+            message: "holds no return: expected folders <authority_code>/<period>/ such as E09000017/2025Q3/ or \
+                      E09000017/cin/2025/"
+                .into(),
         });
     }
     Ok(out)
-}
-
-/// The statutory return a folder under an authority is named for, if any.
-fn statutory(folder: &str) -> Option<&'static str> {
-    match folder.to_lowercase().as_str() {
-        "cin" => Some("a Children in Need census return"),
-        "ssda903" | "903" => Some("an SSDA903 looked-after children return"),
-        "annex_a" | "annexa" | "annex-a" => Some("an Ofsted Annex A return"),
-        _ => None,
-    }
 }
 
 fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -133,7 +156,7 @@ fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Result<ReturnDir> {
+fn scan_return(code: &str, source: Source, period: Period, dir: &Path, schemas: &Schemas) -> Result<ReturnDir> {
     let mut tables = BTreeMap::new();
     let mut ignored_files = Vec::new();
     let mut unreadable = Vec::new();
@@ -149,13 +172,23 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         match ext.as_str() {
-            "csv" | "txt" => match schemas.table_for_name(&stem) {
+            // The CIN census is one XML file holding every table.
+            "xml" if source == Source::Cin => {
+                if tables.is_empty() {
+                    for t in schemas.tables_of(Source::Cin) {
+                        tables.insert(t.name.clone(), TableSource { path: path.clone(), sheet: None });
+                    }
+                } else {
+                    ignored_files.push("a second XML file was not read: a CIN census return is one file".into());
+                }
+            }
+            "csv" | "txt" if source != Source::Cin => match schemas.table_for_name(source, &stem) {
                 Some(t) if !tables.contains_key(&t.name) => {
                     tables.insert(t.name.clone(), TableSource { path: path.clone(), sheet: None });
                 }
                 _ => *not_tables.entry(kind_of(&ext)).or_default() += 1,
             },
-            "xlsx" | "xlsm" | "xls" | "ods" => {
+            "xlsx" | "xlsm" | "xls" | "ods" if source != Source::Cin => {
                 // Sheets are matched when the workbook is opened; remember it under a placeholder.
                 tables
                     .entry(format!("\u{0}workbook:{file_name}"))
@@ -175,6 +208,7 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
     // Resolve workbooks into their sheets.
     let workbooks: Vec<(String, TableSource)> =
         tables.iter().filter(|(k, _)| k.starts_with('\u{0}')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let ret_source = source;
     for (key, source) in workbooks {
         tables.remove(&key);
         let sheets = match sheet_names(&source.path) {
@@ -190,7 +224,7 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
         };
         let book_name = source.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         for (n, sheet) in sheets.into_iter().enumerate() {
-            match schemas.table_for_name(&sheet) {
+            match schemas.table_for_name(ret_source, &sheet) {
                 Some(t) if !tables.contains_key(&t.name) => {
                     tables.insert(t.name.clone(), TableSource { path: source.path.clone(), sheet: Some(sheet) });
                 }
@@ -203,6 +237,7 @@ fn scan_return(code: &str, period: Period, dir: &Path, schemas: &Schemas) -> Res
     }
     Ok(ReturnDir {
         authority_code: code.to_string(),
+        source,
         period,
         dir: dir.to_path_buf(),
         tables,
@@ -235,8 +270,8 @@ pub fn sibling_quarters(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
     let Some(authority) = root.canonicalize().ok().and_then(|r| r.parent().map(Path::to_path_buf)) else {
         return Ok(Vec::new());
     };
-    if Period::parse(&name(root)).is_err() || !is_authority_code(&name(&authority)) {
+    if Source::Cs.period(&name(root)).is_none() || !is_authority_code(&name(&authority)) {
         return Ok(Vec::new());
     }
-    discover_returns(&authority, schemas)
+    Ok(discover_returns(&authority, schemas)?.into_iter().filter(|r| r.source == Source::Cs).collect())
 }

@@ -15,7 +15,7 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use chrono::NaiveDate;
 
 use crate::config::period::{Period, age_on};
-use crate::config::schema::{ColumnSpec, ColumnType, Schemas, TableSchema};
+use crate::config::schema::{ColumnSpec, ColumnType, IdKind, Schemas, TableSchema, Treatment};
 use crate::ingest::normalise::normalise;
 use crate::ingest::read::{RawCell, RawRow};
 
@@ -93,6 +93,8 @@ pub enum Rule {
     TooLong,
     /// A quotation mark left open swallowed the following rows.
     Quote,
+    /// A placeholder child (`*DUMMY*` ids of test records in statutory returns).
+    Dummy,
 }
 
 impl Rule {
@@ -111,6 +113,7 @@ impl Rule {
             Rule::Reference => "reference",
             Rule::TooLong => "too_long",
             Rule::Quote => "quote",
+            Rule::Dummy => "dummy",
         }
     }
 
@@ -131,6 +134,7 @@ impl Rule {
             Rule::Quote => {
                 "a quotation mark is not closed: the rows after it were read into this cell; close the quote"
             }
+            Rule::Dummy => "a placeholder record (its child id says DUMMY) is not a child; remove it from the return",
         }
     }
 }
@@ -225,6 +229,13 @@ impl<'a> TableValidator<'a> {
             }
             values.push(value);
         }
+        for (spec, value) in self.schema.columns.iter().zip(&values) {
+            if let (Treatment::Pseudonymise { kind: IdKind::Person, .. }, Value::Text(id)) = (&spec.treatment, value)
+                && is_dummy(id)
+            {
+                reject(&mut problems, spec, Rule::Dummy);
+            }
+        }
         let period_end = self.period.end();
         for (i, spec) in self.schema.columns.iter().enumerate() {
             let Value::Date(d) = values[i] else { continue };
@@ -296,6 +307,12 @@ impl<'a> TableValidator<'a> {
         }
         Ok(ValidRow { row: row_number, values })
     }
+}
+
+/// Whether a child id marks a placeholder record: statutory returns' test records are
+/// written `*DUMMY*`, `DUMMY001` and the like.
+fn is_dummy(id: &str) -> bool {
+    id.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"dummy"))
 }
 
 fn parse_cell(spec: &ColumnSpec, cell: RawCell) -> Result<Value, Rule> {
@@ -510,6 +527,12 @@ mod tests {
         assert_eq!(serial_date(45658.0), Some(d(2025, 1, 1)));
         assert_eq!(serial_date(0.0), None);
         assert_eq!(serial_date(-5.0), None);
+    }
+
+    #[test]
+    fn placeholder_children_are_recognised() {
+        assert!(is_dummy("*DUMMY*") && is_dummy("dummy01") && is_dummy("X-Dummy"));
+        assert!(!is_dummy("C00123") && !is_dummy("DUMM") && !is_dummy(""));
     }
 
     #[test]

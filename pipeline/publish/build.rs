@@ -143,7 +143,8 @@ fn inputs_digest(
             let hash = hashes.get(&source.path).cloned().unwrap_or_default();
             parts.push(format!(
                 "return\x1f{}\x1f{}\x1f{table}\x1f{rel}\x1f{sheet}\x1f{hash}",
-                ret.authority_code, ret.period
+                ret.authority_code,
+                ret.label()
             ));
         }
         for (path, _) in &ret.unreadable {
@@ -230,8 +231,7 @@ fn gather_inputs(options: &BuildOptions, pseudonymiser: &Pseudonymiser, schemas:
     };
     let packaged = packages::open(&options.packages, pseudonymiser.key_id(), schemas)?;
     for r in &packaged {
-        if let Some(ret) = raw.iter().find(|d| d.authority_code == r.authority_code && d.period.to_string() == r.period)
-        {
+        if let Some(ret) = raw.iter().find(|d| d.authority_code == r.authority_code && d.label() == r.period) {
             return Err(Error::Package {
                 path: r.package.clone(),
                 reason: format!(
@@ -422,7 +422,7 @@ fn unchanged_returns(
 ) -> Result<BTreeMap<String, ReturnEntry>> {
     let mut unchanged = BTreeMap::new();
     for ret in rets {
-        let period = ret.period.to_string();
+        let period = ret.label();
         let Some(entry) = prior.and_then(|a| a.returns.iter().find(|r| r.period == period)) else { continue };
         let before: BTreeSet<(String, String)> =
             entry.inputs.iter().map(|i| (i.path.clone(), i.sha256.clone())).collect();
@@ -458,8 +458,7 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     let scrubber = known.scrubber(&b.options.lexicon);
     drop(known);
     let mut entries = carry_over(b, code, &unchanged)?;
-    let to_prepare: Vec<&ReturnDir> =
-        rets.iter().copied().filter(|r| !unchanged.contains_key(&r.period.to_string())).collect();
+    let to_prepare: Vec<&ReturnDir> = rets.iter().copied().filter(|r| !unchanged.contains_key(&r.label())).collect();
     let stage = Stage::Prepare(Writing { pseudonymiser: b.pseudonymiser, out: b.staging, scrubber: &scrubber });
     let bar = crate::term::progress(to_prepare.len() as u64, code);
     let mut set_aside = Vec::new();

@@ -14,6 +14,7 @@ use arrow::datatypes::DataType;
 use crate::config::policy::Policy;
 use crate::config::queries::{Breakdowns, MetricKind, catalogue};
 use crate::config::schema::{IdKind, Schemas, TableSchema};
+use crate::config::source::Source;
 use crate::error::Result;
 use crate::ingest::normalise::normalise;
 use crate::privacy::keys::{Pseudonymiser, example_key};
@@ -49,7 +50,12 @@ pub fn render(schemas: &Schemas) -> Result<String> {
         schemas.version
     );
     md.push_str(INTRO);
+    let mut source = Source::Cs;
     for table in &schemas.tables {
+        if table.source != source {
+            source = table.source;
+            render_source(&mut md, source);
+        }
         render_table(&mut md, table);
     }
     render_pseudonyms(&mut md);
@@ -138,12 +144,36 @@ One row per metric, area, period and breakdown, as Parquet and CSV:
 
 ";
 
+/// Where a statutory return goes and what rni takes from it.
+fn render_source(md: &mut String, source: Source) {
+    let _ = writeln!(md, "## Statutory return: {}\n", source.title());
+    let text = match source {
+        Source::Cs => "",
+        Source::Cin => STATUTORY_CIN,
+        Source::Ssda903 => STATUTORY_903,
+        Source::AnnexA => STATUTORY_ANNEX_A,
+    };
+    let _ = writeln!(md, "{text}");
+}
+
 fn render_table(md: &mut String, table: &TableSchema) {
     let _ = writeln!(md, "## Table `{}`\n", table.name);
     let _ = writeln!(md, "{}\n", table.description);
-    let names: Vec<String> =
-        std::iter::once(format!("`{}`", table.name)).chain(table.aliases.iter().map(|a| format!("`{a}`"))).collect();
-    let _ = writeln!(md, "File stem or sheet name: {}.\n", names.join(", "));
+    match &table.xml_record {
+        Some(record) => {
+            let _ = writeln!(
+                md,
+                "One row per `{}` element (below the root `Message`); a column the element does not hold is taken from the elements around it (the child's `LAchildID`, the referral's `CINreferralDate`). Element names are the header aliases.\n",
+                record.join("/")
+            );
+        }
+        None => {
+            let names: Vec<String> = std::iter::once(format!("`{}`", table.name))
+                .chain(table.aliases.iter().map(|a| format!("`{a}`")))
+                .collect();
+            let _ = writeln!(md, "File stem or sheet name: {}.\n", names.join(", "));
+        }
+    }
     let _ = writeln!(md, "### Input columns\n");
     let _ = writeln!(
         md,
@@ -293,9 +323,40 @@ e-mail addresses, dates, NHS numbers, UPNs and street addresses by `[POSTCODE]`,
     );
 }
 
+const STATUTORY_CIN: &str = "\
+    returns/<authority_code>/cin/<YYYY>/<any name>.xml   the census file for the year ending 31 March YYYY
+
+The DfE Children in Need census as authorities submit it (XML, root `Message`, with or without its `Header`; \
+`GenderCurrent` or `Sex`; several `CINdetails` per child, several `Assessments` per referral, factors as repeated \
+`AssessmentFactors`). Rows are made from its elements, one table per kind of element. `LAchildID` becomes the \
+**person** pseudonym, the same as the CS return's `child_id`, so a child links across sources; UPNs are dropped, the \
+date of birth becomes birth month and age at 31 March. A file that is not well-formed XML, or whose root is not \
+`Message`, is one error for the return (named by line and kind of fault); the other returns go on. A row whose child \
+id says `DUMMY` is a placeholder and is rejected. Metrics use the `period` = collection year (`2025` = 1 April 2024 to \
+31 March 2025).
+";
+
+const STATUTORY_903: &str = "\
+    returns/<authority_code>/ssda903/<YYYY>/<table>.csv   one file per table, for the year ending 31 March YYYY
+
+The DfE SSDA903 looked-after children return, as the data-to-insight validator names its tables (`header`, \
+`episodes`, `missing`, `uasc`, `reviews`, `oc2`; file names and headers in any case and order). Dates are \
+`DD/MM/YYYY`. `CHILD` becomes the **person** pseudonym; UPN, `MOTHER` and `MC_DOB` are dropped; the date of birth \
+becomes birth month and age (in `header`; where it repeats elsewhere it is dropped); postcodes become districts.
+";
+
+const STATUTORY_ANNEX_A: &str = "\
+    returns/<authority_code>/annex_a/<YYYY-MM-DD>/<any name>.xlsx   the workbook of lists at that date
+
+Ofsted's Annex A lists (sheets `List 1` to `List 11`, header variants as authorities write them). The child's id \
+becomes the **person** pseudonym; names, worker names and adopters' ids are dropped; the date of birth becomes birth \
+month and age on the list's date. `period` is the list's date; a list covers the twelve months up to it.
+";
+
 const INTRO: &str = "\
 This dictionary describes the Contextual Safeguarding (CS) return that local authorities send, \
-and the pseudonymised tables that rni writes from it.
+the statutory returns rni reads beside it (the CIN census, SSDA903 and Ofsted's Annex A, each in a \
+section of its own below), and the pseudonymised tables that rni writes from them.
 
 ## The return
 

@@ -51,7 +51,7 @@ pub struct InputReport {
     pub table: String,
     /// Authority.
     pub authority_code: String,
-    /// Quarter.
+    /// The return: its quarter, or `cin/2025` (source and period) for a statutory return.
     pub period: String,
     /// SHA-256 of the file.
     pub sha256: String,
@@ -84,7 +84,7 @@ impl InputReport {
             sheet,
             table: table.to_string(),
             authority_code: ret.authority_code.clone(),
-            period: ret.period.to_string(),
+            period: ret.label(),
             sha256,
             encoding: String::new(),
             rows_read: 0,
@@ -114,7 +114,7 @@ pub struct OutputReport {
 /// One return in the warehouse manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReturnEntry {
-    /// Quarter.
+    /// The return: its quarter, or `cin/2025` (source and period) for a statutory return.
     pub period: String,
     /// Whether this build read it (false: carried over unchanged from the last build).
     pub prepared: bool,
@@ -199,7 +199,7 @@ pub struct WarehouseManifest {
 pub struct SetAside {
     /// ONS code.
     pub authority_code: String,
-    /// Quarter.
+    /// The return: its quarter, or `cin/2025` (source and period) for a statutory return.
     pub period: String,
     /// The table that failed.
     pub table: String,

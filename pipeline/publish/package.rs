@@ -75,7 +75,7 @@ pub struct Writing<'a> {
 pub struct RejectedRow {
     /// Authority.
     pub authority_code: String,
-    /// Quarter.
+    /// The return's label: its quarter, or `cin/2025` for a statutory return.
     pub period: String,
     /// File, relative to the folder given.
     pub file: String,
@@ -139,7 +139,7 @@ pub fn process_return(
 ) -> Result<ReturnReport> {
     let mut report = ReturnReport {
         authority_code: ret.authority_code.clone(),
-        period: ret.period.to_string(),
+        period: ret.label(),
         ignored_files: ret.ignored_files.clone(),
         ..Default::default()
     };
@@ -153,7 +153,7 @@ pub fn process_return(
         input.error = Some(format!("{}: {message}", relative(path, base)));
         report.inputs.push(input);
     }
-    for schema in &schemas.tables {
+    for schema in schemas.tables_of(ret.source) {
         let Some(source) = ret.tables.get(&schema.name) else {
             report.missing_tables.push(schema.name.clone());
             continue;
@@ -234,7 +234,7 @@ fn read_table(
                         *outcome.input.rejected_by_rule.entry(p.rule.name().to_string()).or_insert(0) += 1;
                         outcome.rejected.push(RejectedRow {
                             authority_code: ret.authority_code.clone(),
-                            period: ret.period.to_string(),
+                            period: ret.label(),
                             file: outcome.input.path.clone(),
                             table: schema.name.clone(),
                             rejection: p,
@@ -428,7 +428,7 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
 /// A summary table of a run, for the terminal.
 pub fn summary(report: &RunReport) -> String {
     let mut lines = vec![format!(
-        "{:<10} {:<7} {:<13} {:>9} {:>9} {:>9}  {}",
+        "{:<10} {:<12} {:<15} {:>9} {:>9} {:>9}  {}",
         "authority", "period", "table", "read", "accepted", "rejected", "rejected by rule / problem"
     )];
     for r in &report.returns {
@@ -444,16 +444,16 @@ pub fn summary(report: &RunReport) -> String {
                     .join(", "),
             };
             lines.push(format!(
-                "{:<10} {:<7} {:<13} {:>9} {:>9} {:>9}  {}",
+                "{:<10} {:<12} {:<15} {:>9} {:>9} {:>9}  {}",
                 r.authority_code, r.period, i.table, i.rows_read, i.rows_accepted, i.rows_rejected, detail
             ));
         }
         for f in &r.ignored_files {
-            lines.push(format!("{:<10} {:<7} not read: {f}", r.authority_code, r.period));
+            lines.push(format!("{:<10} {:<12} not read: {f}", r.authority_code, r.period));
         }
         for t in &r.missing_tables {
             lines.push(format!(
-                "{:<10} {:<7} {:<13} {:>9} {:>9} {:>9}  no file or sheet",
+                "{:<10} {:<12} {:<15} {:>9} {:>9} {:>9}  no file or sheet",
                 r.authority_code, r.period, t, "-", "-", "-"
             ));
         }

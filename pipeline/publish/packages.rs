@@ -24,6 +24,7 @@ use serde::Deserialize;
 use crate::config::period::Period;
 use crate::config::reference::is_authority_code;
 use crate::config::schema::Schemas;
+use crate::config::source::Source;
 use crate::error::{Error, Result};
 use crate::publish::manifest::{InputReport, OutputReport, sha256_file, sha256_streamed};
 use crate::publish::package::{REJECTED_HEADER, REJECTED_ROWS};
@@ -199,7 +200,7 @@ fn is_package_path(rel: &str, schemas: &Schemas) -> bool {
     *tables == "tables"
         && schemas.tables.iter().any(|t| t.name == *table)
         && code.strip_prefix("authority_code=").is_some_and(is_authority_code)
-        && period.strip_prefix("period=").is_some_and(|p| Period::parse(p).is_ok())
+        && period.strip_prefix("period=").is_some_and(|p| Period::parse_any(p).is_ok())
         && *file == "part-0.parquet"
 }
 
@@ -279,8 +280,8 @@ fn split_returns(package: &Path, record: PackageRecord, schemas: &Schemas) -> Re
         record.files.iter().find(|f| f.path == REJECTED_ROWS).map(|f| f.sha256.clone()).unwrap_or_default();
     let mut returns: BTreeMap<(String, String), PackagedReturn> = BTreeMap::new();
     for input in record.inputs {
-        if !is_authority_code(&input.authority_code) || Period::parse(&input.period).is_err() {
-            return Err(refuse(package, "its manifest names a return that is no authority code and quarter"));
+        if !is_authority_code(&input.authority_code) || Source::parse_label(&input.period).is_err() {
+            return Err(refuse(package, "its manifest names a return that is no authority code and period"));
         }
         let key = (input.authority_code.clone(), input.period.clone());
         returns
@@ -301,7 +302,7 @@ fn split_returns(package: &Path, record: PackageRecord, schemas: &Schemas) -> Re
     for output in record.outputs {
         let owner = returns.values_mut().find(|r| {
             schemas.tables.iter().any(|t| t.name == output.table)
-                && Period::parse(&r.period).is_ok_and(|p| {
+                && Source::parse_label(&r.period).is_ok_and(|(_, p)| {
                     partition_file(&output.table, &r.authority_code, p).to_string_lossy().replace('\\', "/")
                         == output.path
                 })

@@ -456,7 +456,7 @@ impl Cohort {
                 Cell::Text(format!("MTG-{}-{}-{:02}", self.authority_index + 1, period, m + 1)),
                 Cell::Code(kind),
                 Cell::Date(date_between(rng, ps, pe)),
-                Cell::Flag(rng.random_bool(0.3 + 0.15 * p_index as f64)),
+                Cell::Flag(rng.random_bool((0.3 + 0.15 * p_index as f64).min(0.95))),
                 Cell::Codes(pick_some(
                     rng,
                     &[

@@ -101,7 +101,7 @@ pub(super) fn plant_bad_rows(
             });
         };
     insert(tables, 0, young_person(Cell::Empty, Cell::Date(base_person.dob)), "child_id", "required", rng);
-    let year = period.year - 14;
+    let year = period.year() - 14;
     insert(
         tables,
         0,

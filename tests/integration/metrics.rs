@@ -198,6 +198,11 @@ fn every_metric_matches_its_hand_worked_figures() {
     let expected = expected();
     let covered: std::collections::BTreeSet<&str> = expected.iter().map(|e| e.0).collect();
     for metric in rni::config::queries::catalogue().expect("catalogue") {
+        // The statutory returns' metrics are computed again, independently, from their input
+        // files by tests/python/statutory_expected.py (tests/integration/statutory.rs).
+        if metric.section == rni::config::queries::Section::Statutory {
+            continue;
+        }
         assert!(covered.contains(metric.id.as_str()), "{} has a golden figure", metric.id);
     }
     for (metric, authority, period, breakdown, numerator, denominator, value) in expected {

@@ -240,7 +240,7 @@ fn parquet_reads_back_in_datafusion_with_the_documented_schema() {
     runtime.block_on(async {
         let config = SessionConfig::new().set_bool("datafusion.execution.parquet.schema_force_view_types", false);
         let ctx = SessionContext::new_with_config(config);
-        for table in &schemas.tables {
+        for table in schemas.tables_of(rni::config::source::Source::Cs) {
             let path = dir.path().join("pkg/tables").join(&table.name);
             let options = ParquetReadOptions::default()
                 .table_partition_cols(vec![("authority_code".into(), DataType::Utf8), ("period".into(), DataType::Utf8)]);
@@ -438,7 +438,7 @@ fn a_prepare_killed_at_any_moment_leaves_the_previous_package_whole() {
 /// Folders that are not quarters (a statutory return, anything else) are reported, never
 /// silently skipped, and never named unless rni knows the name.
 #[test]
-fn folders_that_are_not_quarters_are_reported_without_their_names() {
+fn folders_that_are_not_returns_are_reported_without_their_names() {
     let dir = crate::util::temp();
     let d = dir.path();
     let write = |rel: &str, text: &str| {
@@ -450,13 +450,16 @@ fn folders_that_are_not_quarters_are_reported_without_their_names() {
         "returns/E09000017/2025Q1/young_people.csv",
         "child_id,first_name,last_name,date_of_birth,gender\nC001,Amy,Stone,2010-03-04,F\n",
     );
-    write("returns/E09000017/cin/2025/cin_census.xml", "<Message/>");
+    write("returns/E09000017/cin/2025/cin_census.xml", "<Message><Children/></Message>");
+    write("returns/E09000017/cin/Kowalczyk 2025/cin_census.xml", "<Message/>");
     write("returns/E09000017/Kowalczyk Jakub/chronology.csv", "a,b\n1,2\n");
     write("returns/Smith family/2025Q1/young_people.csv", "child_id\nC9\n");
     let out = crate::util::rni(d, &["validate", "returns", "--report", "problems.csv"]);
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("cin/ holds a Children in Need census return"), "{said}");
-    assert!(said.contains("E09000017: 1 folder(s) that are not quarters"), "{said}");
+    // The CIN census is read as a return of its own; a folder in cin/ that is no year is reported.
+    assert!(said.contains("cin/2025") && said.contains("cin_children"), "{said}");
+    assert!(said.contains("1 folder(s) in cin/ that are not named as a collection year"), "{said}");
+    assert!(said.contains("E09000017: 1 folder(s) that are neither quarters"), "{said}");
     assert!(said.contains("1 folder(s) that are not authority codes"), "{said}");
     for name in ["Kowalczyk", "Jakub", "Smith"] {
         assert!(!said.contains(name), "{name} was named: {said}");

@@ -1,0 +1,59 @@
+-- cin_efh_assessments: CIN assessments authorised in the collection year that recorded an extra-familial harm factor (Children in Need census).
+-- kind: count
+-- numerator: assessments authorised between 1 April and 31 March of the collection year with at least one EFH factor (breakdown ''), or with that factor (one breakdown per factor: MISSING 10A, CSE 11A, TRAFFICKING 12A, GANGS 13A, CCE 24A, CHILD_ON_CHILD_PHYSICAL 18B, CHILD_ON_CHILD_SEXUAL 19B; the codes are in reference/cin_efh_factors.csv)
+-- denominator: none
+-- grain: authority_code (and ALL), period (collection year: 2025 = April 2024 to March 2025), breakdown
+-- inputs: int_cin_efh_assessments, returned_tables, cin_efh_factors
+with sent as (
+    select authority_code, period from returned_tables where table_name = 'cin_assessments'
+),
+
+scoped as (
+    select authority_code, period from sent
+    union
+    select 'ALL' as authority_code, period from sent
+),
+
+efh as (
+    select * from int_cin_efh_assessments
+    union all
+    select * replace ('ALL' as authority_code) from int_cin_efh_assessments
+),
+
+assessments as (
+    select distinct authority_code, period, person_id, referral_date, start_date, authorisation_date
+    from efh
+),
+
+counts as (
+    select authority_code, period, '' as breakdown, count(*) as n
+    from assessments
+    group by authority_code, period
+    union all
+    select authority_code, period, factor as breakdown, count(*) as n
+    from efh
+    group by authority_code, period, factor
+),
+
+cells as (
+    select s.authority_code, s.period, b.breakdown
+    from scoped as s
+    cross join (select '' as breakdown union all select factor as breakdown from cin_efh_factors) as b
+),
+
+final as (
+    select
+        c.authority_code,
+        c.period,
+        c.breakdown,
+        coalesce(n.n, 0) as numerator,
+        cast(null as bigint) as denominator,
+        cast(coalesce(n.n, 0) as double) as value
+    from cells as c
+    left join counts as n
+        on n.authority_code = c.authority_code
+        and n.period = c.period
+        and n.breakdown = c.breakdown
+)
+
+select * from final
