@@ -256,6 +256,9 @@ pub struct SynthArgs {
     /// Make the files look like real exports (aliases, encodings, workbooks, line breaks) with a few bad rows.
     #[arg(long)]
     pub messy: bool,
+    /// Also write statutory returns (CIN census XML, SSDA903 CSVs) that share children with the CS return.
+    #[arg(long)]
+    pub statutory: bool,
 }
 
 /// `rni keygen`.

@@ -30,6 +30,10 @@ fn authority_of(rel: &str) -> Option<String> {
 /// A hash map with a fast hash.
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Fewest dates a statutory date column needs before it is judged a column of birth dates: the
+/// public sample files' few rows meet each other's made-up birth dates by chance.
+const MIN_DATES_FOR_BIRTH_COLUMN: usize = 20;
+
 /// Every authority's ids and postcodes in one index each (looked up token by token) and dates
 /// of birth in one automaton, so a text is read once whatever the number of authorities.
 pub struct Global {
@@ -42,6 +46,8 @@ pub struct Global {
     dates: Vec<usize>,
     dates_ac: Option<AhoCorasick>,
     dob: FastMap<NaiveDate, Vec<usize>>,
+    /// Dates of birth from the statutory returns, by authority.
+    statutory_dob: FastMap<NaiveDate, Vec<usize>>,
 }
 
 impl Global {
@@ -55,6 +61,7 @@ impl Global {
             dates: Vec::new(),
             dates_ac: None,
             dob: FastMap::default(),
+            statutory_dob: FastMap::default(),
         };
         let mut date_texts = Vec::new();
         let mut codes = Vec::with_capacity(by_authority.values().map(|ids| ids.codes.len()).sum());
@@ -65,6 +72,9 @@ impl Global {
             postcodes.extend(std::mem::take(&mut ids.postcodes).into_iter().map(|p| p | a as u128 & 0xff_ffff));
             for d in &ids.dates_of_birth {
                 g.dob.entry(*d).or_default().push(a);
+            }
+            for d in &ids.statutory_dates_of_birth {
+                g.statutory_dob.entry(*d).or_default().push(a);
             }
             for d in ids.dates_of_birth.iter().chain(&ids.statutory_dates_of_birth) {
                 for form in [d.format("%Y-%m-%d").to_string(), d.format("%d/%m/%Y").to_string()] {
@@ -103,6 +113,34 @@ impl Scanner<'_> {
         table
             .and_then(|t| self.schemas.table(t))
             .is_some_and(|t| t.columns.iter().any(|c| c.treatment == Treatment::Scrub && c.name == column))
+    }
+
+    /// Flags a date column of a statutory table that holds birth dates: most of its dates are
+    /// children's birth dates, far more than the same dates a day later are (event dates meet
+    /// birth dates by chance as often one day as the next; a column of birth dates does not).
+    fn birth_date_column(&self, rel: &str, column: &str, dates: &[NaiveDate], findings: &mut BTreeSet<Finding>) {
+        let g = &self.global;
+        if dates.len() < MIN_DATES_FOR_BIRTH_COLUMN || g.statutory_dob.is_empty() {
+            return;
+        }
+        let mut owners: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut shifted = 0;
+        for d in dates {
+            for a in g.statutory_dob.get(d).into_iter().flatten() {
+                *owners.entry(*a).or_default() += 1;
+            }
+            shifted += usize::from(d.succ_opt().is_some_and(|n| g.statutory_dob.contains_key(&n)));
+        }
+        for (a, hits) in owners {
+            if 2 * hits >= dates.len() && hits > 2 * shifted + dates.len() / 10 {
+                findings.insert(Finding {
+                    file: rel.to_string(),
+                    column: column.to_string(),
+                    kind: "date_of_birth".to_string(),
+                    authority_code: g.authorities[a].clone(),
+                });
+            }
+        }
     }
 
     /// Whether a warehouse file holds a table of a statutory return.
@@ -220,9 +258,16 @@ impl Scanner<'_> {
                     // Counts and flags cannot hold an identifier; a number there equal to an id is chance.
                     DataType::Int32 | DataType::Int64 | DataType::Float64 | DataType::Boolean => continue,
                     // The statutory returns' dates are events over many years, babies' births among
-                    // them (a referral on the day a child is born): a date there equal to some
-                    // child's birth date is no sign of a leak, and their schemas keep no birth date.
-                    DataType::Date32 if self.is_statutory(rel) => continue,
+                    // them (a referral on the day a child is born): one date equal to some child's
+                    // birth date is no sign of a leak. A column of birth dates is.
+                    DataType::Date32 if self.is_statutory(rel) => {
+                        if let Some(a) = array.as_any().downcast_ref::<Date32Array>() {
+                            let dates: Vec<NaiveDate> =
+                                (0..a.len()).filter(|&i| a.is_valid(i)).filter_map(|i| a.value_as_date(i)).collect();
+                            self.birth_date_column(rel, field.name(), &dates, findings);
+                        }
+                        continue;
+                    }
                     DataType::Date32 => {
                         if let Some(a) = array.as_any().downcast_ref::<Date32Array>() {
                             dates.extend((0..a.len()).filter(|&i| a.is_valid(i)).filter_map(|i| a.value_as_date(i)));

@@ -38,6 +38,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         seed: args.seed,
         format: Format::Csv,
         is_messy: true,
+        is_statutory: true,
     };
     let report = synthesise(&options, &schemas)?;
     out(&format!(

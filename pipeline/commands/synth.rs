@@ -17,6 +17,7 @@ pub fn run(args: &SynthArgs) -> Result<ExitStatus> {
         seed: args.seed,
         format: args.format,
         is_messy: args.messy,
+        is_statutory: args.statutory,
     };
     let report = synthesise(&options, &schemas)?;
     tracing::info!(

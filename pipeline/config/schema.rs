@@ -45,6 +45,17 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("schemas/ssda903/uasc.toml", include_str!("../../schemas/ssda903/uasc.toml")),
     ("schemas/ssda903/reviews.toml", include_str!("../../schemas/ssda903/reviews.toml")),
     ("schemas/ssda903/oc2.toml", include_str!("../../schemas/ssda903/oc2.toml")),
+    ("schemas/annex_a/list_01.toml", include_str!("../../schemas/annex_a/list_01.toml")),
+    ("schemas/annex_a/list_02.toml", include_str!("../../schemas/annex_a/list_02.toml")),
+    ("schemas/annex_a/list_03.toml", include_str!("../../schemas/annex_a/list_03.toml")),
+    ("schemas/annex_a/list_04.toml", include_str!("../../schemas/annex_a/list_04.toml")),
+    ("schemas/annex_a/list_05.toml", include_str!("../../schemas/annex_a/list_05.toml")),
+    ("schemas/annex_a/list_06.toml", include_str!("../../schemas/annex_a/list_06.toml")),
+    ("schemas/annex_a/list_07.toml", include_str!("../../schemas/annex_a/list_07.toml")),
+    ("schemas/annex_a/list_08.toml", include_str!("../../schemas/annex_a/list_08.toml")),
+    ("schemas/annex_a/list_09.toml", include_str!("../../schemas/annex_a/list_09.toml")),
+    ("schemas/annex_a/list_10.toml", include_str!("../../schemas/annex_a/list_10.toml")),
+    ("schemas/annex_a/list_11.toml", include_str!("../../schemas/annex_a/list_11.toml")),
 ];
 
 // ---------------------------------------------------------------------------

@@ -201,6 +201,10 @@ impl TableReader {
     /// when it lacks a column that validation requires: the names pass reads the names of a
     /// table that cannot be validated, because its notes elsewhere must lose them too.
     pub fn open_columns(source: &TableSource, schema: &TableSchema, columns: &[usize]) -> Result<TableReader> {
+        if schema.xml_record.is_some() {
+            // An XML record's elements are matched as they come: every column is read.
+            return TableReader::open_xml(&source.path, schema);
+        }
         let reader = match &source.sheet {
             None => TableReader::open_csv(&source.path, schema, false)?,
             Some(sheet) => TableReader::open_sheet(&source.path, sheet, schema, false)?,
@@ -476,9 +480,4 @@ fn map_headers(
         notes.push(format!("unrecognised column(s) at position {} ignored", unknown.join(", ")));
     }
     Ok((map, notes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 }

@@ -139,6 +139,7 @@ mod tests {
             seed: 1,
             format,
             is_messy,
+            is_statutory: false,
         }
     }
 

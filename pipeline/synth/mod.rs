@@ -15,6 +15,7 @@
 mod cohort;
 mod mess;
 mod notes;
+mod statutory;
 mod writers;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +62,9 @@ pub struct SynthOptions {
     pub format: Format,
     /// Make the files look like real exports, with a few bad rows.
     pub is_messy: bool,
+    /// Also write each authority's statutory returns (CIN census, SSDA903) for the collection
+    /// years the quarters fall in, sharing children with the CS return.
+    pub is_statutory: bool,
 }
 
 /// What was written.
@@ -194,6 +198,13 @@ pub fn synthesise(options: &SynthOptions, schemas: &Schemas) -> Result<SynthRepo
             report.planted += planted.len();
             report.returns += 1;
             manifest.returns.push(info);
+        }
+        if options.is_statutory {
+            let written =
+                statutory::write_statutory(&cohort, &authority.code, &options.periods, &options.out, &mut rng)?;
+            report.returns += written.returns;
+            report.files += written.files;
+            report.rows += written.rows;
         }
     }
     let path = options.out.join(MANIFEST_FILE);

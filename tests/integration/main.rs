@@ -15,4 +15,5 @@ mod prepare;
 mod profile;
 mod report;
 mod scrubbing;
+mod statutory;
 mod synth;

@@ -15,6 +15,7 @@
 pub(crate) mod charts;
 pub(crate) mod page;
 mod stats;
+mod statutory;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -164,7 +165,8 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry], set_aside: &[S
         "<nav aria-label=\"Contents\"><ul><li><a href=\"#overview-section\">Overview</a></li>\
          <li><a href=\"#funnels\">Comparing percentages</a></li><li><a href=\"#ranked\">Ranked</a></li>\
          <li><a href=\"#trends\">Over time</a></li><li><a href=\"#context\">Context</a></li>\
-         <li><a href=\"#authorities\">Each authority</a></li><li><a href=\"#returns\">Returns received</a></li></ul></nav>",
+         <li><a href=\"#authorities\">Each authority</a></li><li><a href=\"#statutory\">Statutory returns</a></li>\
+         <li><a href=\"#returns\">Returns received</a></li></ul></nav>",
     );
 
     // One overview table: every reach and impact metric, the latest quarter.
@@ -253,6 +255,7 @@ pub fn render(rows: &[MetricRow], authorities: &[AuthorityEntry], set_aside: &[S
 
     html.push_str(&context_section(rows, &table, &codes));
     html.push_str(&authority_sections(&table, &codes, &periods, &compared, rows));
+    html.push_str(&statutory::section(rows, &codes, |c| table.name(c))?);
     html.push_str(&returns_section(&table, authorities, set_aside));
 
     let by_metric: BTreeSet<&str> = rows.iter().map(|r| r.metric.as_str()).collect();
