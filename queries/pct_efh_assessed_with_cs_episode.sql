@@ -29,7 +29,7 @@ responded as (
     inner join episodes as e
         on e.authority_code = a.authority_code
         and e.person_id = a.person_id
-    where abs(cast(e.start_date as int) - cast(a.authorisation_date as int)) <= 90
+    where abs(cast(e.start_date as bigint) - cast(a.authorisation_date as bigint)) <= 90
 ),
 
 children as (

@@ -144,6 +144,9 @@ One row per metric, area, period and breakdown, as Parquet and CSV:
 
 ";
 
+/// Most value spellings listed for one column; beyond it they are counted.
+const MAX_SPELLINGS_SHOWN: usize = 60;
+
 /// Where a statutory return goes and what rni takes from it.
 fn render_source(md: &mut String, source: Source) {
     let _ = writeln!(md, "## Statutory return: {}\n", source.title());
@@ -183,6 +186,13 @@ fn render_table(md: &mut String, table: &TableSchema) {
     for c in &table.columns {
         let values = match &c.codes {
             None => String::new(),
+            // A column with many spellings (Annex A's ethnicity, as authorities write it) shows its
+            // codes and how many spellings it takes; the schema file lists them.
+            Some(set) if set.aliases.values().map(Vec::len).sum::<usize>() > MAX_SPELLINGS_SHOWN => {
+                let spellings: usize = set.aliases.values().map(Vec::len).sum();
+                let codes: Vec<String> = set.codes.iter().map(|code| format!("`{code}`")).collect();
+                format!("{}; and {spellings} other spellings of these (see the table's schema file)", codes.join("; "))
+            }
             Some(set) => set
                 .codes
                 .iter()

@@ -29,6 +29,13 @@ RNI = os.environ.get("RNI_BIN", str(ROOT / "target" / "debug" / "rni"))
 # The tables rni registers from memory, with their Arrow types.
 IN_MEMORY = {
     "periods": [("authority_code", pa.string()), ("period", pa.string()), ("period_start", pa.date32()), ("period_end", pa.date32())],
+    "reporting_years": [
+        ("authority_code", pa.string()),
+        ("period", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+    ],
+    "cin_efh_factors": [("code", pa.string()), ("factor", pa.string())],
     "returned_tables": [
         ("table_name", pa.string()),
         ("authority_code", pa.string()),
