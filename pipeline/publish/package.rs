@@ -147,7 +147,7 @@ pub fn process_return(
     let mut hashes: HashMap<PathBuf, String> = HashMap::new();
     // A workbook that cannot be opened stops its tables; the rest of the return goes on.
     for (path, message) in &ret.unreadable {
-        tracing::warn!(authority = %ret.authority_code, period = %ret.period, "{}: {message}", path.display());
+        tracing::warn!(authority = %ret.authority_code, period = %ret.label(), "{}: {message}", path.display());
         let mut input = InputReport::new(relative(path, base), None, "(workbook)", ret, sha256_file(path)?);
         input.encoding = "xlsx".into();
         input.error = Some(format!("{}: {message}", relative(path, base)));
@@ -169,7 +169,7 @@ pub fn process_return(
         let input = InputReport::new(relative(&source.path, base), source.sheet.clone(), &schema.name, ret, sha256);
         let outcome = process_table(ret, schema, source, stage, &mut index, input);
         if let Some(e) = &outcome.input.error {
-            tracing::warn!(authority = %ret.authority_code, period = %ret.period, table = %schema.name, "{e}");
+            tracing::warn!(authority = %ret.authority_code, period = %ret.label(), table = %schema.name, "{e}");
         }
         report.inputs.push(outcome.input);
         report.rejected.extend(outcome.rejected);

@@ -113,7 +113,7 @@ impl Run {
 
     fn assert_nothing_echoed(&self) {
         let mut text = self.text_outputs();
-        for table in ["young_people", "episodes"] {
+        for table in ["young_people", "episodes", "cin_children", "cin_assessments", "lac_children", "lac_missing"] {
             if self.dir.path().join("pkg/tables").join(table).exists() {
                 text.push_str(&self.parquet_text(table));
             }
@@ -390,4 +390,60 @@ fn build_refuses_to_publish_when_the_audit_finds_a_leak() {
     assert!(stderr.contains("leak audit found"), "{stderr}");
     assert!(!stderr.contains(&foreign_id));
     assert!(!dir.path().join("wh").exists(), "nothing was published");
+}
+
+// Statutory returns.
+
+#[test]
+fn a_cut_short_cin_census_is_one_error_for_its_return_naming_the_line() {
+    let r = run(&corpus("cin_malformed_xml"));
+    for table in ["cin_children", "cin_assessments"] {
+        let error = r.input(table)["error"].as_str().expect("error").to_string();
+        assert!(error.contains("is not a well-formed XML file") && error.contains("(line "), "{error}");
+    }
+    assert_eq!(r.prepare.status.code(), Some(1));
+    let written = crate::util::parquet_files_under(&r.dir.path().join("pkg/tables"));
+    assert!(written.is_empty(), "nothing is written from a broken file: {written:?}");
+}
+
+#[test]
+fn an_xml_file_that_is_not_a_cin_census_is_refused_by_its_root() {
+    let r = run(&corpus("cin_wrong_root"));
+    let error = r.input("cin_children")["error"].as_str().expect("error").to_string();
+    assert!(error.contains("root element is not `Message`"), "{error}");
+}
+
+#[test]
+fn an_invalid_factor_code_rejects_its_assessment_only() {
+    let r = run(&corpus("cin_invalid_factor"));
+    assert_eq!(r.counts("cin_children"), (2, 2, 0));
+    assert_eq!(r.counts("cin_assessments"), (2, 1, 1));
+    assert_eq!(r.rules("cin_assessments"), ["code"]);
+    let report = std::fs::read_to_string(r.dir.path().join("report.csv")).expect("report");
+    assert!(report.lines().any(|l| l.contains(",cin_assessments,") && l.contains(",factors,code,")), "{report}");
+}
+
+#[test]
+fn a_child_given_twice_in_a_cin_census_is_rejected_the_second_time() {
+    let r = run(&corpus("cin_duplicate_child"));
+    assert_eq!(r.counts("cin_children"), (2, 1, 1));
+    assert_eq!(r.rules("cin_children"), ["unique"]);
+}
+
+#[test]
+fn placeholder_dummy_children_are_rejected_in_every_source() {
+    let r = run(&corpus("statutory_dummy_rows"));
+    assert_eq!(r.counts("cin_children"), (2, 1, 1));
+    assert_eq!(r.rules("cin_children"), ["dummy"]);
+    assert_eq!(r.counts("lac_missing"), (2, 1, 1));
+    assert_eq!(r.rules("lac_missing"), ["dummy"]);
+}
+
+#[test]
+fn ssda903_files_with_lowercase_shuffled_headers_and_names_are_read() {
+    let r = run(&corpus("ssda903_shuffled_headers"));
+    assert_eq!(r.counts("lac_children"), (2, 2, 0));
+    assert_eq!(r.counts("lac_missing"), (2, 2, 0));
+    let text = r.parquet_text("lac_missing");
+    assert!(text.contains("| M ") && text.contains("| A "), "codes in any case are read: {text}");
 }
