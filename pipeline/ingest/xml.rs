@@ -43,7 +43,7 @@ struct Frame {
 
 /// Streams the rows of one table of an XML file.
 pub struct XmlRows {
-    reader: quick_xml::Reader<BufReader<File>>,
+    reader: quick_xml::Reader<BufReader<encoding_rs_io::DecodeReaderBytes<File, Vec<u8>>>>,
     buf: Vec<u8>,
     record: Vec<String>,
     /// Records of the source's other tables: what is inside them is theirs.
@@ -59,6 +59,24 @@ pub struct XmlRows {
     done: bool,
 }
 
+/// The encoding an XML declaration names, when it is not UTF-8 (`<?xml version="1.0"
+/// encoding="windows-1252"?>`); a byte-order mark, looked for later, overrides it.
+fn declared_encoding(path: &Path) -> Result<Option<&'static encoding_rs::Encoding>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(512);
+    File::open(path).and_then(|f| f.take(512).read_to_end(&mut head)).map_err(Error::io("cannot read", path))?;
+    let text = String::from_utf8_lossy(&head);
+    let Some(declaration) = text.strip_prefix("<?xml").and_then(|d| d.split("?>").next()) else { return Ok(None) };
+    let label = declaration.split("encoding").nth(1).and_then(|rest| {
+        let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        rest[1..].split(quote).next()
+    });
+    Ok(label
+        .and_then(|l| encoding_rs::Encoding::for_label(l.trim().as_bytes()))
+        .filter(|e| *e != encoding_rs::UTF_8 && *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE))
+}
+
 impl XmlRows {
     /// Opens `path` to read the rows of `schema` (which must name its XML record).
     pub fn open(path: &Path, schema: &TableSchema, root: &'static str) -> Result<XmlRows> {
@@ -66,8 +84,12 @@ impl XmlRows {
             path: path.to_path_buf(),
             message: format!("table {} is not read from XML", schema.name),
         })?;
+        // The parser reads UTF-8: a file in UTF-16 (by its byte-order mark) or in the encoding its
+        // declaration names (`encoding="windows-1252"`) is decoded on the way in.
+        let declared = declared_encoding(path)?;
         let file = File::open(path).map_err(Error::io("cannot read", path))?;
-        let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, file));
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(declared).bom_override(true).build(file);
+        let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, decoded));
         reader.config_mut().expand_empty_elements = false;
         Ok(XmlRows {
             reader,
@@ -271,4 +293,92 @@ impl XmlRows {
 
 fn count_lines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::schema::Schemas;
+
+    fn rows(table: &str, bytes: &[u8]) -> Result<Vec<RawRow>> {
+        let schemas = Schemas::builtin().expect("schemas");
+        let schema = schemas.table(table).expect("table");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("census.xml");
+        std::fs::write(&path, bytes).expect("write");
+        let mut reader = XmlRows::open(&path, schema, CIN_ROOT)?;
+        let mut out = Vec::new();
+        while !reader.done {
+            // Two rows at a time, as a reader hands out batches.
+            let mut batch = Vec::new();
+            reader.next_rows(2, &mut batch, schema)?;
+            out.extend(batch);
+        }
+        Ok(out)
+    }
+
+    fn text(row: &RawRow, schema_table: &str, column: &str) -> Option<String> {
+        let schemas = Schemas::builtin().expect("schemas");
+        let i = schemas.table(schema_table).and_then(|t| t.column_index(column)).expect("column");
+        match &row.cells[i] {
+            RawCell::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    const CENSUS: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Message xmlns=\"urn:x\">\n<Children>\n<Child>\n\
+        <ChildIdentifiers><LAchildID>QZ1&amp;2</LAchildID></ChildIdentifiers>\n\
+        <CINdetails>\n<CINreferralDate>2024-06-03</CINreferralDate>\n\
+        <Section47><DateOfInitialCPC>2024-07-09</DateOfInitialCPC></Section47>\n\
+        <Assessments><AssessmentActualStartDate>2024-06-04</AssessmentActualStartDate>\n\
+        <AssessmentFactors><AssessmentFactor>24A</AssessmentFactor><AssessmentFactor>10A</AssessmentFactor></AssessmentFactors>\n\
+        </Assessments>\n<Assessments><AssessmentActualStartDate>2024-08-01</AssessmentActualStartDate></Assessments>\n\
+        </CINdetails>\n</Child>\n</Children>\n</Message>\n";
+
+    #[test]
+    fn a_row_takes_what_its_record_lacks_from_around_it() {
+        let assessments = rows("cin_assessments", CENSUS.as_bytes()).expect("rows");
+        assert_eq!(assessments.len(), 2);
+        assert_eq!(text(&assessments[0], "cin_assessments", "child_id").as_deref(), Some("QZ1&2"));
+        assert_eq!(text(&assessments[0], "cin_assessments", "referral_date").as_deref(), Some("2024-06-03"));
+        assert_eq!(text(&assessments[0], "cin_assessments", "factors").as_deref(), Some("24A;10A"));
+        assert_eq!(text(&assessments[1], "cin_assessments", "factors"), None);
+        assert_eq!((assessments[0].row, assessments[1].row), (9, 12), "rows are numbered by the line they start on");
+    }
+
+    #[test]
+    fn another_tables_elements_stay_in_their_record() {
+        let referrals = rows("cin_referrals", CENSUS.as_bytes()).expect("rows");
+        assert_eq!(referrals.len(), 1);
+        assert_eq!(
+            text(&referrals[0], "cin_referrals", "initial_cpc_date"),
+            None,
+            "Section47's date is not the referral's"
+        );
+        assert_eq!(text(&referrals[0], "cin_referrals", "referral_date").as_deref(), Some("2024-06-03"));
+    }
+
+    #[test]
+    fn utf16_and_declared_encodings_are_decoded() {
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(CENSUS.replace("utf-8", "UTF-16").encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(rows("cin_children", &utf16).expect("utf-16").len(), 1);
+        let declared = CENSUS.replace("utf-8", "windows-1252").replace("QZ1&amp;2", "QZé");
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&declared);
+        let children = rows("cin_children", &cp1252).expect("windows-1252");
+        assert_eq!(text(&children[0], "cin_children", "child_id").as_deref(), Some("QZé"));
+    }
+
+    #[test]
+    fn a_broken_file_is_one_error_naming_its_line_and_never_a_value() {
+        let cut = &CENSUS[..CENSUS.find("</CINdetails>").expect("cut")];
+        let message = rows("cin_children", cut.as_bytes()).expect_err("cut short").to_string();
+        assert!(message.contains("cut short") && message.contains("line 13"), "{message}");
+        let wrong = CENSUS.replace("Message", "EXPSSDA903");
+        let message = rows("cin_children", wrong.as_bytes()).expect_err("foreign root").to_string();
+        assert!(message.contains("root element is not `Message`"), "{message}");
+        let mismatched = CENSUS.replace("</LAchildID>", "</LAchild>");
+        let message = rows("cin_children", mismatched.as_bytes()).expect_err("mismatched").to_string();
+        assert!(message.contains("closed by another name") && !message.contains("QZ1"), "{message}");
+    }
 }
