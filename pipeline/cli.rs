@@ -192,7 +192,7 @@ pub struct QueryArgs {
 /// `rni validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// A return (`<authority_code>/<period>/`), an authority's folder of returns, or a folder of authorities.
+    /// A return (`<authority_code>/<quarter>/` or `<authority_code>/cin/<year>/`), one source of an authority (`<authority_code>/cin/`), an authority's folder of returns, or a folder of authorities.
     pub returns: PathBuf,
     /// Where to write the problem report (CSV: file, row, column, rule; never a value).
     #[arg(long, default_value = "validation-report.csv")]
@@ -202,7 +202,7 @@ pub struct ValidateArgs {
 /// `rni prepare`.
 #[derive(Debug, Args)]
 pub struct PrepareArgs {
-    /// A return (`<authority_code>/<period>/`), an authority's folder of returns, or a folder of authorities.
+    /// A return (`<authority_code>/<quarter>/` or `<authority_code>/cin/<year>/`), one source of an authority (`<authority_code>/cin/`), an authority's folder of returns, or a folder of authorities.
     pub returns: PathBuf,
     /// Package folder to write (`tables/`, `MANIFEST.json`, `restricted/`).
     #[arg(long)]

@@ -74,6 +74,13 @@ pub fn discover_returns(root: &Path, schemas: &Schemas) -> Result<Vec<ReturnDir>
         found.push((grandparent_name, source, period, root.to_path_buf()));
     } else if let (Some(period), true) = (Source::Cs.period(&root_name), is_authority_code(&parent_name)) {
         found.push((parent_name, Source::Cs, period, root.to_path_buf()));
+    } else if let (Some(source), true) = (Source::for_folder(&root_name), is_authority_code(&parent_name)) {
+        // One source of one authority: `<code>/cin/`.
+        for q in sorted_subdirs(root)? {
+            if let Some(period) = source.period(&name(&q)) {
+                found.push((parent_name.clone(), source, period, q));
+            }
+        }
     } else {
         let authority_dirs: Vec<PathBuf> = if is_authority_code(&root_name) {
             vec![root.to_path_buf()]

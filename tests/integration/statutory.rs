@@ -377,3 +377,21 @@ fn an_annex_a_workbook_missing_a_list_is_read_and_the_list_reported() {
     assert!(said.lines().any(|l| l.contains("annex_a_list_9") && l.contains("no file or sheet")), "{said}");
     assert!(!said.contains("QX77120"), "{said}");
 }
+
+/// A statutory return can be given on its own, or with the other years of its source.
+#[test]
+fn one_statutory_return_or_one_source_can_be_given_alone() {
+    let dir = temp();
+    returns(dir.path());
+    for (root, labels) in [
+        ("returns/E09000017/cin", vec!["cin/2022", "cin/2024", "cin/2025", "cin/2026"]),
+        ("returns/E09000017/ssda903/2018", vec!["ssda903/2018"]),
+        ("returns/E09000017/annex_a/2024-01-31", vec!["annex_a/2024-01-31"]),
+    ] {
+        let out = rni(dir.path(), &["validate", root, "--report", "problems.csv", "--log-format", "plain"]);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let seen: BTreeSet<&str> =
+            said.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|l| l.contains('/')).collect();
+        assert_eq!(seen, labels.into_iter().collect(), "{root}: {said}");
+    }
+}
