@@ -37,13 +37,15 @@ pub fn apply(rows: &mut Vec<MetricRow>, returned: &Returned, metrics: &[Metric],
             continue;
         }
         // A metric has rows for the periods of its return: quarters for the CS return's metrics,
-        // collection years for the statutory returns'.
+        // collection years for the statutory returns' (CIN census, SSDA903).
         let periods: Vec<&str> = periods
             .iter()
             .copied()
-            .filter(|p| {
-                let is_quarter = Period::parse(p).is_ok();
-                if metric.section == Section::Statutory { !is_quarter } else { is_quarter }
+            .filter(|p| match Period::parse_any(p) {
+                Ok(Period::Quarter { .. }) => metric.section != Section::Statutory,
+                Ok(Period::Year(_)) => metric.section == Section::Statutory,
+                // Annex A's dates: no metric is computed per list date.
+                _ => false,
             })
             .collect();
         // The cells each (period) has: the breakdowns of its ALL rows, or of any authority's rows.

@@ -140,6 +140,9 @@ fn statutory_tables_are_written_and_children_link_across_sources() {
         let file = wh.join(format!("tables/{table}/authority_code=E09000017/period={period}/part-0.parquet"));
         assert!(file.is_file(), "{} missing", file.display());
     }
+    // No metric is computed per Annex A date: no row, not even an `x`, has one as its period.
+    let published = std::fs::read_to_string(wh.join("metrics/metric_values.csv")).expect("metrics");
+    assert!(!published.contains(",2024-01-31,"), "a metric row for an Annex A date");
     let sql = dir.path().join("linked.sql");
     std::fs::write(
         &sql,
