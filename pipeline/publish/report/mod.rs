@@ -445,7 +445,7 @@ fn authority_sections(
 fn returns_section(table: &Rows<'_>, authorities: &[AuthorityEntry], set_aside: &[SetAside]) -> String {
     let mut html = String::from(
         "<h2 id=\"returns\">Returns received and data quality</h2><table><thead><tr><th scope=\"col\">Authority</th>\
-         <th scope=\"col\">Quarters</th><th scope=\"col\">Rows read</th><th scope=\"col\">Accepted</th><th scope=\"col\">Rejected</th>\
+         <th scope=\"col\">Returns (quarters; statutory by source and year)</th><th scope=\"col\">Rows read</th><th scope=\"col\">Accepted</th><th scope=\"col\">Rejected</th>\
          <th scope=\"col\">This build</th><th scope=\"col\">Warnings</th></tr></thead><tbody>",
     );
     let mut by_name: Vec<&AuthorityEntry> = authorities.iter().collect();
@@ -466,7 +466,7 @@ fn returns_section(table: &Rows<'_>, authorities: &[AuthorityEntry], set_aside: 
     }
     html.push_str("</tbody></table>");
     if !set_aside.is_empty() {
-        html.push_str("<h3>Returns set aside by this build</h3><table><thead><tr><th scope=\"col\">Authority</th><th scope=\"col\">Quarter</th><th scope=\"col\">Table</th><th scope=\"col\">File</th><th scope=\"col\">Problem</th><th scope=\"col\">Figures shown</th></tr></thead><tbody>");
+        html.push_str("<h3>Returns set aside by this build</h3><table><thead><tr><th scope=\"col\">Authority</th><th scope=\"col\">Return</th><th scope=\"col\">Table</th><th scope=\"col\">File</th><th scope=\"col\">Problem</th><th scope=\"col\">Figures shown</th></tr></thead><tbody>");
         for s in set_aside {
             let _ = write!(
                 html,
