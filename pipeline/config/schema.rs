@@ -248,8 +248,27 @@ pub struct CodeSet {
 impl CodeSet {
     /// The canonical code for a cell value, matching codes and aliases
     /// case-, space- and punctuation-insensitively.
+    /// A value written as a picklist entry — an option letter, the code and its meaning
+    /// (`f) U6: Foster placement`, `C2: FCO`, `e) PR4 - Private provision`) — resolves to its code
+    /// when the whole of it is not a spelling the schema knows.
     pub fn resolve(&self, value: &str) -> Option<&str> {
-        self.lookup.get(&match_key(value)).map(|&i| self.codes[i].as_str())
+        let find = |text: &str| self.lookup.get(&match_key(text)).map(|&i| self.codes[i].as_str());
+        find(value).or_else(|| {
+            let text = value.trim();
+            let unlettered = match text.as_bytes() {
+                [letter, b')', ..] if letter.is_ascii_alphabetic() => text[2..].trim_start(),
+                _ => text,
+            };
+            // The code before the first separator, else the meaning after it.
+            let split = [":", " - ", " – "]
+                .iter()
+                .filter_map(|sep| unlettered.split_once(sep))
+                .min_by_key(|(head, _)| head.len());
+            find(unlettered)
+                .filter(|_| unlettered.len() < text.len())
+                .or_else(|| split.and_then(|(code, _)| find(code.trim())))
+                .or_else(|| split.and_then(|(_, meaning)| find(meaning.trim())))
+        })
     }
 }
 
@@ -741,6 +760,13 @@ mod tests {
         assert_eq!(codes.resolve("Male"), Some("M"));
         assert_eq!(codes.resolve(" f "), Some("F"));
         assert_eq!(codes.resolve("Q"), None);
+        // Picklist entries: an option letter, then the code and its meaning.
+        assert_eq!(codes.resolve("a) Male"), Some("M"));
+        assert_eq!(codes.resolve("F: Female"), Some("F"));
+        assert_eq!(codes.resolve("b) F - Female"), Some("F"));
+        assert_eq!(codes.resolve("Q: Male"), None, "the code decides, not the words after it");
+        assert_eq!(codes.resolve("Mal"), None);
+        assert_eq!(codes.resolve("c) Z9: Male"), Some("M"), "or by its meaning when the code is another list's");
         assert!(yp.arrow_schema.field_with_name("first_name").is_err());
         assert!(yp.arrow_schema.field_with_name("person_id").is_ok());
         assert!(yp.arrow_schema.field_with_name("birth_month").is_ok());
