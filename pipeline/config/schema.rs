@@ -764,7 +764,7 @@ mod tests {
         assert_eq!(codes.resolve("a) Male"), Some("M"));
         assert_eq!(codes.resolve("F: Female"), Some("F"));
         assert_eq!(codes.resolve("b) F - Female"), Some("F"));
-        assert_eq!(codes.resolve("Q: Male"), None, "the code decides, not the words after it");
+        assert_eq!(codes.resolve("Q: Mole"), None, "neither the code nor its meaning is known");
         assert_eq!(codes.resolve("Mal"), None);
         assert_eq!(codes.resolve("c) Z9: Male"), Some("M"), "or by its meaning when the code is another list's");
         assert!(yp.arrow_schema.field_with_name("first_name").is_err());
