@@ -8,6 +8,7 @@
 //! catalogue ([`queries`]). Every other stage reads these; none of them
 //! reads a return.
 
+pub mod codes;
 pub mod period;
 pub mod policy;
 pub mod queries;
