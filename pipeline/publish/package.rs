@@ -428,7 +428,7 @@ pub fn write_package_manifest(out: &Path, schemas: &Schemas, key_id: &str, repor
 /// A summary table of a run, for the terminal.
 pub fn summary(report: &RunReport) -> String {
     let mut lines = vec![format!(
-        "{:<10} {:<18} {:<16} {:>9} {:>9} {:>9}  {}",
+        "{:<10} {:<18} {:<24} {:>9} {:>9} {:>9}  {}",
         "authority", "period", "table", "read", "accepted", "rejected", "rejected by rule / problem"
     )];
     for r in &report.returns {
@@ -444,7 +444,7 @@ pub fn summary(report: &RunReport) -> String {
                     .join(", "),
             };
             lines.push(format!(
-                "{:<10} {:<18} {:<16} {:>9} {:>9} {:>9}  {}",
+                "{:<10} {:<18} {:<24} {:>9} {:>9} {:>9}  {}",
                 r.authority_code, r.period, i.table, i.rows_read, i.rows_accepted, i.rows_rejected, detail
             ));
         }
@@ -453,7 +453,7 @@ pub fn summary(report: &RunReport) -> String {
         }
         for t in &r.missing_tables {
             lines.push(format!(
-                "{:<10} {:<18} {:<16} {:>9} {:>9} {:>9}  no file or sheet",
+                "{:<10} {:<18} {:<24} {:>9} {:>9} {:>9}  no file or sheet",
                 r.authority_code, r.period, t, "-", "-", "-"
             ));
         }
