@@ -375,7 +375,7 @@ section of its own below), and the pseudonymised tables that rni writes from the
 
 - `authority_code` is the ONS/GSS code (Hillingdon is `E09000017`); `period` is a quarter, `2025Q3`.
 - Headers are matched ignoring case, spaces and punctuation, against the column name and its aliases.
-- Codes are matched the same way against the accepted values and their aliases (`Male` → `M`).
+- Codes are matched the same way against the accepted values and their aliases (`Male` → `M`); a value written as a picklist entry (`f) U6: Foster placement`, `C2: FCO`) is matched by its code, or else by its meaning.
 - Dates may be `YYYY-MM-DD`, `DD/MM/YYYY` or Excel serial numbers.
 - Lists are separated by `;`.
 - CSV files may be UTF-8, UTF-8 with a byte-order mark, or Windows-1252; quoted fields may hold line breaks.
