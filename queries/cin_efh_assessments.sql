@@ -3,15 +3,9 @@
 -- numerator: assessments authorised between 1 April and 31 March of the collection year with at least one EFH factor (breakdown ''), or with that factor (one breakdown per factor: MISSING 10A, CSE 11A, TRAFFICKING 12A, GANGS 13A, CCE 24A, CHILD_ON_CHILD_PHYSICAL 18B, CHILD_ON_CHILD_SEXUAL 19B; the codes are in reference/cin_efh_factors.csv)
 -- denominator: none
 -- grain: authority_code (and ALL), period (collection year: 2025 = April 2024 to March 2025), breakdown
--- inputs: int_cin_efh_assessments, returned_tables, cin_efh_factors
-with sent as (
-    select authority_code, period from returned_tables where table_name = 'cin_assessments'
-),
-
-scoped as (
-    select authority_code, period from sent
-    union
-    select 'ALL' as authority_code, period from sent
+-- inputs: int_cin_efh_assessments, scoped_years, cin_efh_factors
+with scoped as (
+    select authority_code, period from scoped_years where table_name = 'cin_assessments'
 ),
 
 efh as (

@@ -3,15 +3,9 @@
 -- numerator: those children with a CS-return episode (same authority, same person) whose start date is at most 90 days before or after the authorisation date of one of their EFH assessments
 -- denominator: distinct children with at least one EFH factor at an assessment authorised between 1 April and 31 March of the collection year (CIN census)
 -- grain: authority_code (and ALL), period (collection year: 2025 = April 2024 to March 2025); value = 100 × numerator / denominator
--- inputs: int_cin_efh_assessments, episodes_latest, returned_tables
-with sent as (
-    select authority_code, period from returned_tables where table_name = 'cin_assessments'
-),
-
-scoped as (
-    select authority_code, period from sent
-    union
-    select 'ALL' as authority_code, period from sent
+-- inputs: int_cin_efh_assessments, episodes_latest, scoped_years
+with scoped as (
+    select authority_code, period from scoped_years where table_name = 'cin_assessments'
 ),
 
 assessed as (

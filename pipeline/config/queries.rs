@@ -57,7 +57,9 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("practice_scoped", include_str!("../../queries/views/practice_scoped.sql")),
     ("int_episodes_started", include_str!("../../queries/views/int_episodes_started.sql")),
     ("int_episodes_started_counts", include_str!("../../queries/views/int_episodes_started_counts.sql")),
+    ("scoped_years", include_str!("../../queries/views/scoped_years.sql")),
     ("int_cin_efh_assessments", include_str!("../../queries/views/int_cin_efh_assessments.sql")),
+    ("int_lac_missing_episodes", include_str!("../../queries/views/int_lac_missing_episodes.sql")),
 ];
 
 /// The catalogue file, compiled in.

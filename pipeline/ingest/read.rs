@@ -240,17 +240,29 @@ impl TableReader {
             (Inner::Bytes(Box::new(reader), csv::ByteRecord::new()), headers)
         };
         let (map, header_notes) = map_headers(path, &header_texts, schema, is_checked)?;
-        Ok(TableReader {
+        Ok(TableReader::new(inner, map, schema, encoding.label(), header_notes, path))
+    }
+
+    /// A reader at the start of its table, nothing read yet.
+    fn new(
+        inner: Inner,
+        map: Vec<Option<usize>>,
+        schema: &TableSchema,
+        encoding: &'static str,
+        header_notes: Vec<String>,
+        path: &Path,
+    ) -> TableReader {
+        TableReader {
             inner,
             map,
             width: schema.columns.len(),
-            encoding: encoding.label(),
+            encoding,
             header_notes,
             rows_read: 0,
             sheet_first_row: 0,
             path: path.to_path_buf(),
             garbled_cells: 0,
-        })
+        }
     }
 
     fn open_sheet(path: &Path, sheet: &str, schema: &TableSchema, is_checked: bool) -> Result<TableReader> {
@@ -267,32 +279,14 @@ impl TableReader {
             range.rows().next().map(|r| r.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
         let (map, header_notes) = map_headers(path, &header_texts, schema, is_checked)?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
-        Ok(TableReader {
-            inner: Inner::Sheet(range, 1),
-            map,
-            width: schema.columns.len(),
-            encoding: "xlsx",
-            header_notes,
-            rows_read: 0,
-            sheet_first_row: first_row,
-            path: path.to_path_buf(),
-            garbled_cells: 0,
-        })
+        let mut reader = TableReader::new(Inner::Sheet(range, 1), map, schema, "xlsx", header_notes, path);
+        reader.sheet_first_row = first_row;
+        Ok(reader)
     }
 
     fn open_xml(path: &Path, schema: &TableSchema) -> Result<TableReader> {
         let rows = crate::ingest::xml::XmlRows::open(path, schema, crate::ingest::xml::CIN_ROOT)?;
-        Ok(TableReader {
-            inner: Inner::Xml(Box::new(rows), schema.clone()),
-            map: Vec::new(),
-            width: schema.columns.len(),
-            encoding: "xml",
-            header_notes: Vec::new(),
-            rows_read: 0,
-            sheet_first_row: 0,
-            path: path.to_path_buf(),
-            garbled_cells: 0,
-        })
+        Ok(TableReader::new(Inner::Xml(Box::new(rows), schema.clone()), Vec::new(), schema, "xml", Vec::new(), path))
     }
 
     /// Reads only these schema columns (the others come back empty): cheaper when a

@@ -242,7 +242,7 @@ impl XmlRows {
     }
 
     fn close(&mut self, out: &mut Vec<RawRow>, schema: &TableSchema) {
-        let is_record = self.at(&self.record.clone());
+        let is_record = self.at(&self.record);
         let is_barrier = !is_record && self.barriers.iter().any(|b| self.at(b));
         let Some(frame) = self.stack.pop() else { return };
         if self.stack.is_empty() {
