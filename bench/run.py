@@ -23,8 +23,10 @@ runs in (`pip install duckdb==2.0.1 pyarrow`).
 """
 
 import argparse
+import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,6 +97,11 @@ def measure(cmd, env=None):
     return seconds, usage.ru_maxrss / 1024
 
 
+def median_run(runs):
+    """The run of median time among (seconds, peak MiB) runs."""
+    return sorted(runs)[len(runs) // 2]
+
+
 def rows_and_bytes(files):
     rows = 0
     size = 0
@@ -110,6 +117,10 @@ def main():
     parser.add_argument("--sizes", default="100000,1000000,4000000")
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--keep", help="keep the generated data in this folder")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="rni prepare and DuckDB on young_people, alternating, this many times each (default 3)")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="only the head-to-head on young_people, not prepare on every table or build")
     args = parser.parse_args()
     if not RNI.exists():
         sys.exit(f"no release binary at {RNI}: run `cargo build --release` first")
@@ -119,6 +130,7 @@ def main():
     key.write_text(bytes(range(32)).hex() + "\n")
     key.chmod(0o600)
     results = []
+    pairs = []
     print(f"rni {RNI}; {os.cpu_count()} cores; data in {work}", flush=True)
     for size in [int(s) for s in args.sizes.split(",")]:
         authorities = max(1, round(size / PER_AUTHORITY))
@@ -147,11 +159,26 @@ def main():
             elif p.exists():
                 p.unlink()
         stages = []
-        t, rss = measure([RNI, "--quiet", "prepare", "--key-file", key, only, "--out", data / "pkg-yp"])
+        # The head-to-head, alternating so that both tools meet the machine in the same state;
+        # the table keeps each tool's median run, the ratio line gives every pair.
+        rni_runs, duck_runs = [], []
+        for _ in range(max(1, args.pairs)):
+            shutil.rmtree(data / "pkg-yp", ignore_errors=True)
+            rni_runs.append(measure([RNI, "--quiet", "prepare", "--key-file", key, only, "--out", data / "pkg-yp"]))
+            if not args.skip_duckdb:
+                (data / "duck.parquet").unlink(missing_ok=True)
+                duck_runs.append(measure([sys.executable, "-c", DUCKDB_JOB, str(only), str(data / "duck.parquet")]))
+        t, rss = median_run(rni_runs)
         stages.append(("rni prepare (young_people)", rows, size_bytes, t, rss))
-        if not args.skip_duckdb:
-            t, rss = measure([sys.executable, "-c", DUCKDB_JOB, str(only), str(data / "duck.parquet")])
+        if duck_runs:
+            t, rss = median_run(duck_runs)
             stages.append(("duckdb equivalent (young_people)", rows, size_bytes, t, rss))
+            ratios = sorted(d[0] / r[0] for r, d in zip(rni_runs, duck_runs))
+            pairs.append((size, ratios, [r[0] for r in rni_runs], [d[0] for d in duck_runs],
+                          max(r[1] for r in rni_runs)))
+        if args.prepare_only:
+            results.append((size, authorities, stages, None))
+            continue
         t, rss = measure([RNI, "--quiet", "prepare", "--key-file", key, returns, "--out", data / "pkg-all"])
         stages.append(("rni prepare (every table)", all_rows, all_bytes, t, rss))
         t, rss = measure([RNI, "--quiet", "build", "--key-file", key, "--returns", returns, "--out", data / "warehouse"])
@@ -170,12 +197,15 @@ def main():
     for size, authorities, stages, manifest in results:
         for name, rows, nbytes, t, rss in stages:
             print(f"{size:>9} {name:<34} {rows:>10} {nbytes / 1e6:>8.0f} {t:>8.2f} {rows / t:>10.0f} {nbytes / 1e6 / t:>7.1f} {rss:>9.0f}")
-        by = {s[0]: s for s in stages}
-        if "duckdb equivalent (young_people)" in by:
-            r = by["rni prepare (young_people)"]
-            d = by["duckdb equivalent (young_people)"]
-            print(f"{size:>9} ratio rni/duckdb rows per second: {(r[1] / r[3]) / (d[1] / d[3]):.1f}x")
-        import json
+        for psize, ratios, rni_t, duck_t, peak in pairs:
+            if psize != size:
+                continue
+            print(f"{size:>9} ratio rni/duckdb rows per second, median of {len(ratios)} pairs: "
+                  f"{statistics.median(ratios):.2f}x (spread {ratios[0]:.2f}x to {ratios[-1]:.2f}x; "
+                  f"rni {', '.join(f'{t:.2f}' for t in rni_t)} s, duckdb {', '.join(f'{t:.2f}' for t in duck_t)} s; "
+                  f"rni peak {peak:.0f} MiB)")
+        if manifest is None:
+            continue
         timings = json.loads(manifest)["timings"]
         print(f"{size:>9} build stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(timings.items())))
 

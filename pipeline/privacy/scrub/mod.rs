@@ -27,6 +27,7 @@
 
 mod context;
 mod gazetteer;
+mod ids;
 mod lexicon;
 mod patterns;
 mod tokens;
@@ -38,6 +39,7 @@ use crate::error::Result;
 
 use context::{RELATIONS, STOP_WORDS, TITLES, WordsView};
 pub use gazetteer::{Gazetteer, gazetteer};
+use ids::ReturnIds;
 pub use lexicon::Lexicon;
 use patterns::{has_number_or_at, patterns};
 pub use tokens::fold;
@@ -74,11 +76,8 @@ pub struct Scrubber {
     lexicon: Arc<Lexicon>,
     schools: Option<aho_corasick::AhoCorasick>,
     /// The return's own ids (child, episode, context, meeting, activity ids and UPNs), found
-    /// in any case and with any spacing or hyphens: an automaton over their compact forms and
-    /// the token of each.
-    ids: Option<(aho_corasick::AhoCorasick, Vec<Target>)>,
-    /// Whether every id holds a digit, so that a text with none holds no id.
-    ids_need_number: bool,
+    /// in any case and with any spacing or hyphens, and the token of each.
+    ids: Option<ReturnIds>,
 }
 
 impl std::fmt::Debug for Scrubber {
@@ -150,16 +149,6 @@ fn rewrite_parts<'t>(word: &str, mut token_for: impl FnMut(&str) -> Option<&'t s
     changed.then_some(out)
 }
 
-/// Characters that may stand inside an id as written in a note ("EP 1000-0014").
-fn is_id_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | '/' | '_' | '\u{a0}')
-}
-
-/// An id without its separators, as the automaton holds it.
-fn compact_id(id: &str) -> String {
-    id.trim().chars().filter(|c| !is_id_separator(*c)).collect()
-}
-
 /// Token for a young person, from their pseudonym.
 pub fn person_token(person_id: &str) -> String {
     format!("[PERSON:{}]", &person_id[..person_id.len().min(8)])
@@ -209,7 +198,7 @@ impl Scrubber {
                 add(w, token, &mut single);
             }
         }
-        Scrubber { single, pairs, gazetteer: gazetteer(), lexicon, schools: None, ids: None, ids_need_number: true }
+        Scrubber { single, pairs, gazetteer: gazetteer(), lexicon, schools: None, ids: None }
     }
 
     /// Also replaces the names of these schools (from the return's young people) by `[SCHOOL]`.
@@ -231,32 +220,7 @@ impl Scrubber {
     /// in any ASCII case and with any spacing, hyphens, dots or slashes inside ("ep 10000014"
     /// for "EP10000014").
     pub fn with_ids(mut self, ids: &[(String, String)]) -> Scrubber {
-        let mut by_key: WordMap<Target> = WordMap::default();
-        let mut keys: Vec<String> = Vec::new();
-        let mut previous = None;
-        for (token, id) in ids {
-            let key = compact_id(id);
-            if key.chars().count() < 3 {
-                continue;
-            }
-            self.ids_need_number &= key.chars().any(|c| c.is_numeric());
-            let target = Target::Person(shared_token(token, &mut previous));
-            if !by_key.contains_key(&key) {
-                keys.push(key.clone());
-            }
-            insert_or_ambiguous(&mut by_key, &key, target);
-        }
-        if keys.is_empty() {
-            return self;
-        }
-        let automaton = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&keys);
-        if let Ok(ac) = automaton {
-            let targets = keys.iter().filter_map(|k| by_key.get(k).cloned()).collect();
-            self.ids = Some((ac, targets));
-        }
+        self.ids = ReturnIds::new(ids, |token, previous| Target::Person(shared_token(token, previous)));
         self
     }
 
@@ -267,58 +231,12 @@ impl Scrubber {
         }
     }
 
-    /// The return's ids replaced, matched on the text with its separators taken out.
+    /// The return's ids replaced by their tokens.
     fn replace_ids<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
-        let Some((ac, targets)) = &self.ids else { return text };
-        if self.ids_need_number && !text.chars().any(char::is_numeric) {
-            return text;
+        match &self.ids {
+            Some(ids) => ids.replace(text),
+            None => text,
         }
-        // The compact text (no spaces, hyphens, dots, slashes or underscores) and where each of
-        // its bytes sits in the text, in buffers kept per thread (a note is short, the notes many).
-        thread_local! {
-            static BUFFERS: std::cell::RefCell<(String, Vec<u32>)> = const { std::cell::RefCell::new((String::new(), Vec::new())) };
-        }
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
-        BUFFERS.with(|buffers| {
-            let mut buffers = buffers.borrow_mut();
-            let (compact, at) = &mut *buffers;
-            compact.clear();
-            at.clear();
-            for (i, ch) in text.char_indices() {
-                if is_id_separator(ch) {
-                    continue;
-                }
-                compact.push(ch);
-                at.extend(std::iter::repeat_n(i as u32, ch.len_utf8()));
-            }
-            for m in ac.find_iter(compact.as_str()) {
-                let start = at[m.start()] as usize;
-                let end_char = at[m.end() - 1] as usize;
-                let end = end_char + text[end_char..].chars().next().map_or(1, char::len_utf8);
-                found.push((start, end, m.pattern().as_usize()));
-            }
-        });
-        let mut out = String::new();
-        let mut last = 0;
-        for (start, end, pattern) in found {
-            let before = text[..start].chars().next_back();
-            let after = text[end..].chars().next();
-            if start < last
-                || before.is_some_and(char::is_alphanumeric)
-                || after.is_some_and(char::is_alphanumeric)
-                || patterns::inside_placeholder(&text, start, end)
-            {
-                continue;
-            }
-            out.push_str(&text[last..start]);
-            out.push_str(targets[pattern].token());
-            last = end;
-        }
-        if last == 0 && out.is_empty() {
-            return text;
-        }
-        out.push_str(&text[last..]);
-        Cow::Owned(out)
     }
 
     /// The text with people and contact details replaced, written about no one in particular
@@ -348,11 +266,12 @@ impl Scrubber {
         let patterns = patterns();
         // One pass finds which patterns occur; each of those then runs in order (a replacement
         // can only remove later matches, never create one, so skipping the absent ones is exact).
-        let present = has_number.then(|| patterns.set.matches(&current));
+        let present = if has_number { patterns.set.as_ref().map(|set| set.matches(&current)) } else { None };
         for (i, pattern) in patterns.list.iter().enumerate() {
-            let may_occur = match &present {
-                Some(present) => present.matched(i),
-                None => pattern.anywhere,
+            let may_occur = match (&present, has_number) {
+                (Some(present), _) => present.matched(i),
+                (None, true) => true,
+                (None, false) => pattern.anywhere,
             };
             if may_occur && let Cow::Owned(replaced) = pattern.apply(&current) {
                 current = Cow::Owned(replaced);

@@ -1,0 +1,231 @@
+//! The return's own ids in free text: child, episode, context, meeting and activity ids and
+//! UPNs, found in any ASCII case and with any spacing, hyphens, dots, slashes or underscores
+//! inside ("ep 1000-0014" for "EP10000014").
+//!
+//! An id is written as one or more runs of letters and digits with only separators between
+//! them, and with no letter or digit right before or after. So the runs of a text are found
+//! once, and each run starting a window is tried with the runs after it, joined without their
+//! separators, against a hash table of the ids' compact forms, longest window first. Building
+//! that table is one insert per id. Ids holding other characters (rare: a `#`, a letter
+//! outside ASCII) are found by an automaton over the text with its separators taken out.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::Target;
+use super::patterns::inside_placeholder;
+use super::tokens::WordMap;
+
+/// Characters that may stand inside an id as written in a note ("EP 1000-0014").
+fn is_id_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '/' | '_' | '\u{a0}')
+}
+
+/// An id without its separators.
+fn compact_id(id: &str) -> String {
+    id.trim().chars().filter(|c| !is_id_separator(*c)).collect()
+}
+
+/// How the ids are looked for.
+enum Finder {
+    /// Every id is ASCII letters and digits: windows of runs, looked up by their uppercase form.
+    Runs { by_key: WordMap<Target>, longest: usize },
+    /// Some id holds another character: an automaton over the text without separators.
+    Automaton { automaton: AhoCorasick, targets: Vec<Target> },
+}
+
+/// The return's ids and the token each one becomes.
+pub(super) struct ReturnIds {
+    finder: Finder,
+    /// Whether every id holds a digit, so that a text with none holds no id.
+    need_number: bool,
+}
+
+impl ReturnIds {
+    /// The ids of `(token, id)` pairs; an id written for two people is not attributable and
+    /// becomes `[PERSON]`. Ids of fewer than 3 characters are left out. `None` when none is left.
+    pub(super) fn new(
+        ids: &[(String, String)],
+        token_of: impl Fn(&str, &mut Option<std::sync::Arc<str>>) -> Target,
+    ) -> Option<ReturnIds> {
+        let mut by_key: WordMap<Target> = WordMap::default();
+        let mut keys: Vec<String> = Vec::new();
+        let mut previous = None;
+        let mut need_number = true;
+        let mut longest = 0;
+        let mut all_ascii = true;
+        for (token, id) in ids {
+            let mut key = compact_id(id);
+            if key.chars().count() < 3 {
+                continue;
+            }
+            key.make_ascii_uppercase();
+            need_number &= key.chars().any(|c| c.is_numeric());
+            all_ascii &= key.bytes().all(|b| b.is_ascii_alphanumeric());
+            longest = longest.max(key.len());
+            let target = token_of(token, &mut previous);
+            if !by_key.contains_key(&key) {
+                keys.push(key.clone());
+            }
+            super::insert_or_ambiguous(&mut by_key, &key, target);
+        }
+        if keys.is_empty() {
+            return None;
+        }
+        let finder = if all_ascii {
+            Finder::Runs { by_key, longest }
+        } else {
+            let automaton = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&keys)
+                .ok()?;
+            let targets = keys.iter().filter_map(|k| by_key.get(k).cloned()).collect();
+            Finder::Automaton { automaton, targets }
+        };
+        Some(ReturnIds { finder, need_number })
+    }
+
+    /// The text with every id replaced by its token.
+    pub(super) fn replace<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
+        if self.need_number && !text.chars().any(char::is_numeric) {
+            return text;
+        }
+        let found = match &self.finder {
+            Finder::Runs { by_key, longest } => find_in_runs(&text, by_key, *longest),
+            Finder::Automaton { automaton, targets } => find_compact(&text, automaton, targets),
+        };
+        let mut out = String::new();
+        let mut last = 0;
+        for (start, end, target) in found {
+            if start < last || inside_placeholder(&text, start, end) {
+                continue;
+            }
+            out.push_str(&text[last..start]);
+            out.push_str(target.token());
+            last = end;
+        }
+        if last == 0 && out.is_empty() {
+            return text;
+        }
+        out.push_str(&text[last..]);
+        Cow::Owned(out)
+    }
+}
+
+/// Runs of letters and digits of a text, as byte spans.
+fn runs(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let is_run = if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
+        match (is_run, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+/// Ids found as windows of runs joined over separators: leftmost, then longest, none overlapping.
+fn find_in_runs<'m>(text: &str, by_key: &'m WordMap<Target>, longest: usize) -> Vec<(usize, usize, &'m Target)> {
+    let runs = runs(text);
+    let mut found = Vec::new();
+    let mut key = String::with_capacity(longest);
+    let mut i = 0;
+    while i < runs.len() {
+        key.clear();
+        let mut best: Option<(usize, &Target)> = None;
+        let mut j = i;
+        while j < runs.len() {
+            let (s, e) = runs[j];
+            if j > i && !text[runs[j - 1].1..s].chars().all(is_id_separator) {
+                break;
+            }
+            let part = &text[s..e];
+            if key.len() + part.len() > longest || !part.is_ascii() {
+                break;
+            }
+            key.extend(part.bytes().map(|b| b.to_ascii_uppercase() as char));
+            if let Some(target) = by_key.get(&key) {
+                best = Some((j, target));
+            }
+            j += 1;
+        }
+        match best {
+            Some((last, target)) => {
+                found.push((runs[i].0, runs[last].1, target));
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+/// Ids found by the automaton on the text with its separators taken out, kept where no letter
+/// or digit stands right before or after them.
+fn find_compact<'m>(text: &str, automaton: &AhoCorasick, targets: &'m [Target]) -> Vec<(usize, usize, &'m Target)> {
+    let mut compact = String::with_capacity(text.len());
+    let mut at: Vec<u32> = Vec::with_capacity(text.len());
+    for (i, ch) in text.char_indices() {
+        if is_id_separator(ch) {
+            continue;
+        }
+        compact.push(ch);
+        at.extend(std::iter::repeat_n(i as u32, ch.len_utf8()));
+    }
+    let mut found = Vec::new();
+    for m in automaton.find_iter(compact.as_str()) {
+        let start = at[m.start()] as usize;
+        let end_char = at[m.end() - 1] as usize;
+        let end = end_char + text[end_char..].chars().next().map_or(1, char::len_utf8);
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        found.push((start, end, &targets[m.pattern().as_usize()]));
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn ids(pairs: &[(&str, &str)]) -> ReturnIds {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(t, i)| (t.to_string(), i.to_string())).collect();
+        ReturnIds::new(&pairs, |t, _| Target::Person(Arc::from(t))).expect("ids")
+    }
+
+    #[test]
+    fn ids_are_found_in_any_case_and_spacing_and_only_whole() {
+        let r = ids(&[("[EPISODE]", "EP10000014"), ("[A]", "C001"), ("[B]", "C0011")]);
+        let out = r.replace(Cow::Borrowed("see ep 1000-0014, EP10000014x, xEP10000014 and (c 0011) c001/c001"));
+        assert_eq!(out, "see [EPISODE], EP10000014x, xEP10000014 and ([B]) [A]/[A]");
+    }
+
+    #[test]
+    fn the_longest_id_from_the_leftmost_run_wins() {
+        let r = ids(&[("[A]", "AB12"), ("[B]", "AB1234"), ("[C]", "3456")]);
+        assert_eq!(r.replace(Cow::Borrowed("AB 12 34 56")), "[B] 56");
+        assert_eq!(r.replace(Cow::Borrowed("AB12, 3456")), "[A], [C]");
+    }
+
+    #[test]
+    fn ids_with_other_characters_are_found_by_the_automaton() {
+        let r = ids(&[("[A]", "Ć#123")]);
+        assert_eq!(r.replace(Cow::Borrowed("ref ć#1 23 seen")), "ref ć#1 23 seen");
+        assert_eq!(r.replace(Cow::Borrowed("ref Ć#1 23 seen")), "ref [A] seen");
+    }
+}
