@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark rni against DuckDB on the same synthetic returns.
 
-    python3 bench/run.py [--sizes 100000,1000000,4000000] [--skip-duckdb]
+    python3 bench/run.py [--sizes 100000,1000000,4000000] [--skip-duckdb] [--pairs 3] [--prepare-only]
 
 For each size it synthesises returns with `rni synth` (about 40,000 young
 people per authority, one quarter, every table), then times, each as its own
 process with its peak resident memory:
 
-- `rni prepare` on the young_people files alone (the head-to-head),
-- DuckDB doing the equivalent job on the same files: read the CSV,
+- `rni prepare` on the young_people files alone (the head-to-head), and
+  DuckDB doing the equivalent job on the same files, alternating, `--pairs`
+  times each (the table keeps each one's median run; the ratio line gives the
+  median ratio of the pairs and its spread): read the CSV,
   HMAC-SHA256 the identifiers, drop names, date of birth to month, postcode
   to district, replace the row's own names, phone numbers and postcodes in the
   notes by regular expressions, write zstd Parquet,

@@ -129,11 +129,49 @@ pub(super) const STRONG_CUES: &[&[&str]] = &[
 /// Cues after which a capitalised ordinary word is a name.
 pub(super) const CUES: &[&[&str]] = &[&["called"], &["named"], &["name"], &["names"]];
 
+/// What a word may be to its neighbours, as bits: found once per word, by one look-up.
+pub(super) mod role {
+    /// A stop word.
+    pub(in crate::privacy::scrub) const STOP: u8 = 1;
+    /// A title.
+    pub(in crate::privacy::scrub) const TITLE: u8 = 2;
+    /// A relation.
+    pub(in crate::privacy::scrub) const RELATION: u8 = 4;
+    /// The last word of a naming cue.
+    pub(in crate::privacy::scrub) const CUE_END: u8 = 8;
+    /// The last word of a strong naming cue.
+    pub(in crate::privacy::scrub) const STRONG_CUE_END: u8 = 16;
+}
+
+/// The role bits of a folded word ([`role`]); 0 for most words.
+pub(super) fn role_of(key: &str) -> u8 {
+    type Roles = (super::tokens::HashMap<&'static str, u8>, usize);
+    static ROLES: std::sync::OnceLock<Roles> = std::sync::OnceLock::new();
+    let (roles, longest) = ROLES.get_or_init(|| {
+        let mut map = super::tokens::HashMap::default();
+        let mut add = |words: &mut dyn Iterator<Item = &'static str>, bit: u8| {
+            for w in words {
+                *map.entry(w).or_insert(0) |= bit;
+            }
+        };
+        add(&mut STOP_WORDS.iter().copied(), role::STOP);
+        add(&mut TITLES.iter().copied(), role::TITLE);
+        add(&mut RELATIONS.iter().copied(), role::RELATION);
+        add(&mut CUES.iter().filter_map(|c| c.last().copied()), role::CUE_END);
+        add(&mut STRONG_CUES.iter().filter_map(|c| c.last().copied()), role::STRONG_CUE_END);
+        let longest = map.keys().map(|k| k.len()).max().unwrap_or(0);
+        (map, longest)
+    });
+    if key.len() > *longest { 0 } else { roles.get(key).copied().unwrap_or(0) }
+}
+
 /// The words of a text with their keys, and questions about a word's neighbours.
 pub(super) struct WordsView<'t> {
     pub(super) text: &'t str,
     pub(super) words: &'t [Word],
     pub(super) keys: &'t str,
+    /// Each word's [`role`] bits.
+    pub(super) roles: &'t [u8],
 }
 
 impl WordsView<'_> {
@@ -187,23 +225,26 @@ impl WordsView<'_> {
 
     /// The key of the word before `i`, if any: every title and cue ends with it, so most words
     /// are told apart by one comparison.
-    fn previous_key(&self, i: usize) -> Option<&str> {
-        i.checked_sub(1).map(|p| self.key(p))
+    fn previous_is(&self, i: usize, bit: u8) -> bool {
+        i.checked_sub(1).is_some_and(|p| self.roles[p] & bit != 0)
+    }
+
+    /// Whether word `i` has the [`role`] bit.
+    pub(super) fn is(&self, i: usize, bit: u8) -> bool {
+        self.roles[i] & bit != 0
     }
 
     pub(super) fn follows_title(&self, i: usize) -> bool {
-        self.previous_key(i).is_some_and(|p| TITLES.contains(&p)) && TITLES.iter().any(|t| self.follows(i, &[t]))
+        self.previous_is(i, role::TITLE) && TITLES.iter().any(|t| self.follows(i, &[t]))
     }
 
     pub(super) fn follows_strong_cue(&self, i: usize) -> bool {
-        self.previous_key(i).is_some_and(|p| STRONG_CUES.iter().any(|cue| cue.last() == Some(&p)))
-            && STRONG_CUES.iter().any(|cue| self.follows(i, cue))
+        self.previous_is(i, role::STRONG_CUE_END) && STRONG_CUES.iter().any(|cue| self.follows(i, cue))
     }
 
     pub(super) fn follows_cue(&self, i: usize) -> bool {
         self.follows_strong_cue(i)
-            || (self.previous_key(i).is_some_and(|p| CUES.iter().any(|cue| cue.last() == Some(&p)))
-                && CUES.iter().any(|cue| self.follows(i, cue)))
+            || (self.previous_is(i, role::CUE_END) && CUES.iter().any(|cue| self.follows(i, cue)))
     }
 
     /// After a relation ("mum Rose", "his friend, Will,"): spaces, a comma or a bracket between.
@@ -214,7 +255,7 @@ impl WordsView<'_> {
         let gap = &self.text[self.words[i - 1].end..self.words[i].start];
         gap.chars().count() <= 3
             && gap.chars().all(|c| matches!(c, ' ' | ',' | '(' | ':' | '-'))
-            && RELATIONS.contains(&self.key(i - 1))
+            && self.is(i - 1, role::RELATION)
     }
 
     /// Before an age: "Filip, 14", "Dawid (16)", "Rose aged 15", "Will - 17".

@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 
-use context::{RELATIONS, STOP_WORDS, TITLES, WordsView};
+use context::{WordsView, role, role_of};
 pub use gazetteer::{Gazetteer, gazetteer};
 use ids::ReturnIds;
 pub use lexicon::Lexicon;
@@ -282,7 +282,8 @@ impl Scrubber {
 
     fn scrub_words(&self, text: &str, own: Option<&str>) -> String {
         let (words, keys) = words(text);
-        let view = WordsView { text, words: &words, keys: &keys };
+        let roles: Vec<u8> = words.iter().map(|w| role_of(&keys[w.key_start..w.key_end])).collect();
+        let view = WordsView { text, words: &words, keys: &keys, roles: &roles };
         let mut out = String::with_capacity(text.len() + 16);
         let mut last_end = 0;
         let mut i = 0;
@@ -308,8 +309,11 @@ impl Scrubber {
                 previous_was_name = false;
                 continue;
             }
-            // Two words of one person's name, separated only by spaces, become one token.
-            if let Some(next) = words.get(i + 1)
+            let single = self.single.get(view.key(i));
+            // Two words of one person's name, separated only by spaces, become one token (every
+            // first name of a pair is also a name of its own, so only those are looked up).
+            if single.is_some()
+                && let Some(next) = words.get(i + 1)
                 && view.gap_is_spaces(i)
                 && let Some(target) = self.pairs.get(view.key(i)).and_then(|m| m.get(view.key(i + 1)))
                 && (self.is_name_in_context(&view, i, previous_was_name) || self.is_name_in_context(&view, i + 1, true))
@@ -322,7 +326,7 @@ impl Scrubber {
                 previous_was_name = true;
                 continue;
             }
-            let replacement = self.token_for(&view, i, previous_was_name, own);
+            let replacement = self.token_for(&view, i, single, previous_was_name, own);
             match replacement {
                 Some(token) => {
                     out.push_str(between);
@@ -376,12 +380,14 @@ impl Scrubber {
             })
     }
 
-    /// The token a word becomes, or `None` when it stays. Its parts are looked at apart
+    /// The token a word becomes, or `None` when it stays (`single`: what the word is as one
+    /// of the return's names). Its parts are looked at apart
     /// only when the word as a whole stays (see [`Scrubber::scrub_parts`]).
     fn token_for<'s>(
         &'s self,
         view: &WordsView<'_>,
         i: usize,
+        single: Option<&'s Target>,
         previous_was_name: bool,
         own: Option<&str>,
     ) -> Option<&'s str> {
@@ -391,13 +397,13 @@ impl Scrubber {
         }
         let original = view.original(i);
         let is_allowed = self.is_allowed(key, original);
-        if let Some(target) = self.single.get(key) {
+        if let Some(target) = single {
             // A young person's name that is no ordinary word goes in any case and form; one that
             // is (Will, Rose, White) goes when it is written as a name, or in lowercase where a
             // sentence starts (a note typed without capitals).
             let is_written_as_name = !is_allowed
                 || self.is_name_in_context(view, i, previous_was_name)
-                || (view.starts_sentence(i) && !STOP_WORDS.contains(&key));
+                || (view.starts_sentence(i) && !view.is(i, role::STOP));
             return is_written_as_name.then(|| alone(target, own));
         }
         if !is_allowed {
@@ -420,13 +426,13 @@ impl Scrubber {
     fn is_name_in_context(&self, view: &WordsView<'_>, i: usize, previous_was_name: bool) -> bool {
         let key = view.key(i);
         // A relation or a title ("Uncle Ray", "DS Patel") is the cue, not the name.
-        if (RELATIONS.contains(&key) || TITLES.contains(&key)) && !self.single.contains_key(key) {
+        if view.is(i, role::RELATION | role::TITLE) && !self.single.contains_key(key) {
             return false;
         }
         if view.follows_title(i) {
             return true;
         }
-        if view.follows_cue(i) && !STOP_WORDS.contains(&key) && (view.is_capitalised(i) || view.follows_strong_cue(i)) {
+        if view.follows_cue(i) && !view.is(i, role::STOP) && (view.is_capitalised(i) || view.follows_strong_cue(i)) {
             return true;
         }
         if !view.is_capitalised(i) {

@@ -146,6 +146,11 @@ impl Pattern {
 
 /// Whether `start..end` lies inside one of the scrubber's own placeholders (`[PERSON:1a2b3c4d]`).
 pub(super) fn inside_placeholder(text: &str, start: usize, end: usize) -> bool {
+    // Inside a placeholder, a word starts right after its `[`, or after a `:` or `_` of the
+    // label (`[PERSON:1a2b]`, `[CASE_REF]`): any other character before it answers at once.
+    if !start.checked_sub(1).is_some_and(|b| matches!(text.as_bytes()[b], b'[' | b':' | b'_' | b'-')) {
+        return false;
+    }
     // A placeholder is short: only a few bytes either side are looked at, so that asking this
     // of every word of a long note stays linear.
     const REACH: usize = 24;
@@ -472,6 +477,10 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
+        for label in LABELS {
+            let is_plain = label.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+            assert!(is_plain, "{label}: `inside_placeholder` expects capitals and `_` only");
+        }
         for (re, label, _) in sources() {
             let re = re.replace(r"\b", r"(?-u:\b)").replace(r"\w", "[0-9A-Za-z_]");
             assert!(Regex::new(&re).is_ok(), "{label}: {re} does not compile: {:?}", Regex::new(&re).err());
