@@ -148,17 +148,20 @@ pub(super) fn role_of(key: &str) -> u8 {
     type Roles = (super::tokens::HashMap<&'static str, u8>, usize);
     static ROLES: std::sync::OnceLock<Roles> = std::sync::OnceLock::new();
     let (roles, longest) = ROLES.get_or_init(|| {
-        let mut map = super::tokens::HashMap::default();
-        let mut add = |words: &mut dyn Iterator<Item = &'static str>, bit: u8| {
+        let mut map: super::tokens::HashMap<&'static str, u8> = super::tokens::HashMap::default();
+        let cue_ends =
+            |cues: &[&[&'static str]]| -> Vec<&'static str> { cues.iter().filter_map(|c| c.last().copied()).collect() };
+        for (words, bit) in [
+            (STOP_WORDS.to_vec(), role::STOP),
+            (TITLES.to_vec(), role::TITLE),
+            (RELATIONS.to_vec(), role::RELATION),
+            (cue_ends(CUES), role::CUE_END),
+            (cue_ends(STRONG_CUES), role::STRONG_CUE_END),
+        ] {
             for w in words {
                 *map.entry(w).or_insert(0) |= bit;
             }
-        };
-        add(&mut STOP_WORDS.iter().copied(), role::STOP);
-        add(&mut TITLES.iter().copied(), role::TITLE);
-        add(&mut RELATIONS.iter().copied(), role::RELATION);
-        add(&mut CUES.iter().filter_map(|c| c.last().copied()), role::CUE_END);
-        add(&mut STRONG_CUES.iter().filter_map(|c| c.last().copied()), role::STRONG_CUE_END);
+        }
         let longest = map.keys().map(|k| k.len()).max().unwrap_or(0);
         (map, longest)
     });

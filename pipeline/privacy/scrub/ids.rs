@@ -45,10 +45,7 @@ pub(super) struct ReturnIds {
 impl ReturnIds {
     /// The ids of `(token, id)` pairs; an id written for two people is not attributable and
     /// becomes `[PERSON]`. Ids of fewer than 3 characters are left out. `None` when none is left.
-    pub(super) fn new(
-        ids: &[(String, String)],
-        token_of: impl Fn(&str, &mut Option<std::sync::Arc<str>>) -> Target,
-    ) -> Option<ReturnIds> {
+    pub(super) fn new(ids: &[(String, String)]) -> Option<ReturnIds> {
         let mut by_key: WordMap<Target> = WordMap::default();
         let mut keys: Vec<String> = Vec::new();
         let mut previous = None;
@@ -64,7 +61,7 @@ impl ReturnIds {
             need_number &= key.chars().any(|c| c.is_numeric());
             all_ascii &= key.bytes().all(|b| b.is_ascii_alphanumeric());
             longest = longest.max(key.len());
-            let target = token_of(token, &mut previous);
+            let target = Target::Person(super::shared_token(token, &mut previous));
             if !by_key.contains_key(&key) {
                 keys.push(key.clone());
             }
@@ -201,11 +198,10 @@ fn find_compact<'m>(text: &str, automaton: &AhoCorasick, targets: &'m [Target]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn ids(pairs: &[(&str, &str)]) -> ReturnIds {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(t, i)| (t.to_string(), i.to_string())).collect();
-        ReturnIds::new(&pairs, |t, _| Target::Person(Arc::from(t))).expect("ids")
+        ReturnIds::new(&pairs).expect("ids")
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl Scrubber {
     /// in any ASCII case and with any spacing, hyphens, dots or slashes inside ("ep 10000014"
     /// for "EP10000014").
     pub fn with_ids(mut self, ids: &[(String, String)]) -> Scrubber {
-        self.ids = ReturnIds::new(ids, |token, previous| Target::Person(shared_token(token, previous)));
+        self.ids = ReturnIds::new(ids);
         self
     }
 

@@ -148,7 +148,7 @@ impl Pattern {
 pub(super) fn inside_placeholder(text: &str, start: usize, end: usize) -> bool {
     // Inside a placeholder, a word starts right after its `[`, or after a `:` or `_` of the
     // label (`[PERSON:1a2b]`, `[CASE_REF]`): any other character before it answers at once.
-    if !start.checked_sub(1).is_some_and(|b| matches!(text.as_bytes()[b], b'[' | b':' | b'_' | b'-')) {
+    if !start.checked_sub(1).is_some_and(|b| matches!(text.as_bytes()[b], b'[' | b':' | b'_')) {
         return false;
     }
     // A placeholder is short: only a few bytes either side are looked at, so that asking this
