@@ -121,15 +121,25 @@ fn no_raw_identifier_reaches_any_output_or_message() {
     }
     corpus.push_str(&String::from_utf8_lossy(&out.stdout));
     corpus.push_str(&String::from_utf8_lossy(&out.stderr));
-    // rni's own pseudonyms, tokens, key id and checksums are lowercase hex; by chance such a
-    // string can contain an all-hex raw id ("C001005") or postcode, so they are masked first.
-    // A raw value leaks in its own (upper) case and is not masked.
-    let own_hex = regex::Regex::new(r"\b(?:[0-9a-f]{64}|[0-9a-f]{16}|[0-9a-f]{8})\b").expect("regex");
+    // rni's own pseudonyms (32 hex digits), key id (16), checksums (64) and the tokens of its
+    // placeholders (`[PERSON:1a2b3c4d]`) are lowercase hex; by chance such a string can contain
+    // an all-hex raw id ("C001005") or postcode, so they are masked first. A raw value leaks in
+    // its own (upper) case and is not masked; an 8-digit id standing alone is not masked either.
+    let own_hex = regex::Regex::new(r"\b(?:[0-9a-f]{64}|[0-9a-f]{32}|[0-9a-f]{16})\b|:[0-9a-f]{8}\]").expect("regex");
     let corpus = own_hex.replace_all(&corpus, " ").into_owned();
     let upper = corpus.to_uppercase();
     let compact: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
     for id in &raw.ids {
-        assert!(!upper.contains(&id.to_uppercase()), "a child id leaked");
+        let id = id.to_uppercase();
+        if let Some(at) = upper.find(&id) {
+            // The surroundings, with the id itself blanked, show where it got through.
+            let around = |from: usize, to: usize| upper.get(from..to).unwrap_or("").to_string();
+            panic!(
+                "a child id leaked, between {:?} and {:?}",
+                around(at.saturating_sub(40), at),
+                around(at + id.len(), (at + id.len() + 40).min(upper.len()))
+            );
+        }
     }
     for upn in &raw.upns {
         assert!(!upper.contains(&upn.to_uppercase()), "a UPN leaked");
