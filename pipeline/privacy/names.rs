@@ -91,9 +91,11 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
     let col = |name: &str| schema.column_index(name);
     let id_col = col("child_id");
     let school_col = col("school_name");
+    // The UPN is the table's one other id: learned in the same read.
+    let upn_col = col("upn");
     let name_cols: Vec<(usize, NameColumn)> =
         NAME_COLUMNS.iter().filter_map(|(name, kind)| col(name).map(|i| (i, *kind))).collect();
-    let wanted: Vec<usize> = name_cols.iter().map(|(i, _)| *i).chain(id_col).chain(school_col).collect();
+    let wanted: Vec<usize> = name_cols.iter().map(|(i, _)| *i).chain(id_col).chain(school_col).chain(upn_col).collect();
     let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
@@ -134,6 +136,9 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             if let Some(school) = school_col.map(|c| text(&row.cells[c])).filter(|s| !s.is_empty()) {
                 out.schools.push(school);
             }
+            if let Some(upn) = upn_col.and_then(|c| id_text(&row.cells[c])) {
+                out.ids.push(("[UPN]".to_string(), upn));
+            }
         }
     }
 }
@@ -141,7 +146,8 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
 /// The return's other ids (episode, context, meeting and activity ids, UPNs), each with the
 /// typed token it becomes in free text. Child ids come with the young people's names.
 fn other_ids_in_return(ret: &ReturnDir, schemas: &Schemas, out: &mut KnownNames) {
-    for schema in &schemas.tables {
+    // young_people's UPNs come with the names pass, which reads that table already.
+    for schema in schemas.tables.iter().filter(|s| s.name != "young_people") {
         let Some(source) = ret.tables.get(&schema.name) else { continue };
         let id_cols: Vec<(usize, String)> = schema
             .columns
@@ -163,18 +169,23 @@ fn other_ids_in_return(ret: &ReturnDir, schemas: &Schemas, out: &mut KnownNames)
         while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
             for row in batch {
                 for (i, token) in &id_cols {
-                    let id = match &row.cells[*i] {
-                        RawCell::Text(t) => t.trim().to_string(),
-                        RawCell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-                        _ => continue,
-                    };
-                    if !id.is_empty() {
+                    if let Some(id) = id_text(&row.cells[*i]) {
                         out.ids.push((token.clone(), id));
                     }
                 }
             }
         }
     }
+}
+
+/// An id as written in a cell, trimmed; `None` when empty or not a whole number.
+fn id_text(cell: &RawCell) -> Option<String> {
+    let id = match cell {
+        RawCell::Text(t) => t.trim().to_string(),
+        RawCell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+        _ => return None,
+    };
+    (!id.is_empty()).then_some(id)
 }
 
 /// Names of the young people (and schools) in every return given, by authority.

@@ -175,9 +175,27 @@ pub(super) struct WordsView<'t> {
     pub(super) keys: &'t str,
     /// Each word's [`role`] bits.
     pub(super) roles: &'t [u8],
+    /// Each word's lexicon bits ([`super::lexicon::bits`]), with [`ALLOWED_AS_WRITTEN`].
+    pub(super) lex: &'t [u8],
+    /// Each word's entry among the return's names.
+    pub(super) single: &'t [Option<&'t super::Target>],
 }
 
+/// A lexicon bit of the word as written: allowed in free text (an allowed word, an abbreviation
+/// in capitals, an inflection, or a word joined from allowed parts).
+pub(super) const ALLOWED_AS_WRITTEN: u8 = 128;
+
 impl WordsView<'_> {
+    /// Whether word `i` has the lexicon bit.
+    pub(super) fn has(&self, i: usize, bit: u8) -> bool {
+        self.lex[i] & bit != 0
+    }
+
+    /// Whether word `i` is one of the return's names.
+    pub(super) fn is_single(&self, i: usize) -> bool {
+        self.single[i].is_some()
+    }
+
     pub(super) fn key(&self, i: usize) -> &str {
         let w = &self.words[i];
         &self.keys[w.key_start..w.key_end]

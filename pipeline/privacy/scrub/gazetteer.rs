@@ -10,11 +10,19 @@
 use std::sync::OnceLock;
 
 use crate::config::reference;
-use crate::privacy::scrub::tokens::{WordMap, fold};
+use crate::privacy::scrub::tokens::fold;
 
-/// The name gazetteer, built once.
+/// The name gazetteer, built once: folded names, each once. The lexicon marks them
+/// ([`super::lexicon::bits::LISTED_NAME`]), so that a word's look-up answers this too.
 pub struct Gazetteer {
-    pub(super) names: WordMap<()>,
+    names: Vec<String>,
+}
+
+impl Gazetteer {
+    /// The folded names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
 }
 
 /// The shared gazetteer: England and Wales name lists plus the `fake` crate's English lists.
@@ -22,7 +30,7 @@ pub fn gazetteer() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
     G.get_or_init(|| {
         use fake::locales::{Data, EN};
-        let mut names = WordMap::default();
+        let mut names = Vec::new();
         let lists = [
             reference::name_list(reference::FIRST_NAMES),
             reference::name_list(reference::SURNAMES),
@@ -32,9 +40,11 @@ pub fn gazetteer() -> &'static Gazetteer {
         for name in lists.iter().flatten() {
             let key = fold(name);
             if key.chars().count() >= 2 {
-                names.insert(&key, ());
+                names.push(key);
             }
         }
+        names.sort_unstable();
+        names.dedup();
         Gazetteer { names }
     })
 }

@@ -13,6 +13,8 @@ use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use super::tokens::HashSet;
+
 use super::Target;
 use super::patterns::inside_placeholder;
 use super::tokens::WordMap;
@@ -30,9 +32,52 @@ fn compact_id(id: &str) -> String {
 /// How the ids are looked for.
 enum Finder {
     /// Every id is ASCII letters and digits: windows of runs, looked up by their uppercase form.
-    Runs { by_key: WordMap<Target>, longest: usize },
+    Runs { by_key: WordMap<Target>, longest: usize, starts: Starts },
     /// Some id holds another character: an automaton over the text without separators.
     Automaton { automaton: AhoCorasick, targets: Vec<Target> },
+}
+
+/// How an id may begin, so that most runs of a text (ordinary words) are passed over without a
+/// look-up: the letters an id starts with, before its first digit ("EP" of "EP10000014", "" of
+/// "10045"). A run of letters alone may start an id only if it is a prefix of one of these (the
+/// id goes on in the next run: "ep 1000-0014", "L CS001"); a run holding a digit only if its
+/// letters before the digit are one of them.
+struct Starts {
+    /// The leading letters of every id, uppercase.
+    letters: HashSet<Vec<u8>>,
+    /// Every prefix of those, the empty one included.
+    prefixes: HashSet<Vec<u8>>,
+    longest: usize,
+}
+
+impl Starts {
+    fn new<'a>(keys: impl Iterator<Item = &'a str>) -> Starts {
+        let mut letters = HashSet::default();
+        let mut prefixes = HashSet::default();
+        for key in keys {
+            let lead: Vec<u8> = key.bytes().take_while(u8::is_ascii_alphabetic).collect();
+            for n in 0..=lead.len() {
+                prefixes.insert(lead[..n].to_vec());
+            }
+            letters.insert(lead);
+        }
+        let longest = letters.iter().map(Vec::len).max().unwrap_or(0);
+        Starts { letters, prefixes, longest }
+    }
+
+    /// Whether an id may begin with this run (ASCII letters and digits).
+    fn may_start(&self, run: &str) -> bool {
+        let bytes = run.as_bytes();
+        let n = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        if n > self.longest {
+            return false;
+        }
+        let mut lead = [0u8; 64];
+        let lead = &mut lead[..n];
+        lead.copy_from_slice(&bytes[..n]);
+        lead.make_ascii_uppercase();
+        if n == bytes.len() { self.prefixes.contains(&lead[..]) } else { self.letters.contains(&lead[..]) }
+    }
 }
 
 /// The return's ids and the token each one becomes.
@@ -70,8 +115,9 @@ impl ReturnIds {
         if keys.is_empty() {
             return None;
         }
-        let finder = if all_ascii {
-            Finder::Runs { by_key, longest }
+        let finder = if all_ascii && longest <= 64 {
+            let starts = Starts::new(keys.iter().map(String::as_str));
+            Finder::Runs { by_key, longest, starts }
         } else {
             let automaton = AhoCorasick::builder()
                 .ascii_case_insensitive(true)
@@ -90,7 +136,7 @@ impl ReturnIds {
             return text;
         }
         let found = match &self.finder {
-            Finder::Runs { by_key, longest } => find_in_runs(&text, by_key, *longest),
+            Finder::Runs { by_key, longest, starts } => find_in_runs(&text, by_key, *longest, starts),
             Finder::Automaton { automaton, targets } => find_compact(&text, automaton, targets),
         };
         let mut out = String::new();
@@ -133,12 +179,22 @@ fn runs(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Ids found as windows of runs joined over separators: leftmost, then longest, none overlapping.
-fn find_in_runs<'m>(text: &str, by_key: &'m WordMap<Target>, longest: usize) -> Vec<(usize, usize, &'m Target)> {
+fn find_in_runs<'m>(
+    text: &str,
+    by_key: &'m WordMap<Target>,
+    longest: usize,
+    starts: &Starts,
+) -> Vec<(usize, usize, &'m Target)> {
     let runs = runs(text);
     let mut found = Vec::new();
     let mut key = String::with_capacity(longest);
     let mut i = 0;
     while i < runs.len() {
+        let (s, e) = runs[i];
+        if !text[s..e].is_ascii() || !starts.may_start(&text[s..e]) {
+            i += 1;
+            continue;
+        }
         key.clear();
         let mut best: Option<(usize, &Target)> = None;
         let mut j = i;
@@ -216,6 +272,47 @@ mod tests {
         let r = ids(&[("[A]", "AB12"), ("[B]", "AB1234"), ("[C]", "3456")]);
         assert_eq!(r.replace(Cow::Borrowed("AB 12 34 56")), "[B] 56");
         assert_eq!(r.replace(Cow::Borrowed("AB12, 3456")), "[A], [C]");
+    }
+
+    #[test]
+    fn a_run_is_tried_only_where_an_id_may_begin() {
+        let r = ids(&[("[EP]", "EP10000014"), ("[N]", "10045"), ("[L]", "LCS001")]);
+        // Letters alone that begin an id's letters, then the rest in the next runs.
+        assert_eq!(r.replace(Cow::Borrowed("e p1000 0014; l cs 001; 100 45")), "[EP]; [L]; [N]");
+        assert_eq!(r.replace(Cow::Borrowed("ep10000014 lcs001 10045")), "[EP] [L] [N]");
+        // An ordinary word before an id does not hide it, and none is taken for one.
+        assert_eq!(r.replace(Cow::Borrowed("seen EP10000014 then 10045")), "seen [EP] then [N]");
+        let starts = Starts::new(["EP10000014", "10045", "LCS001"].into_iter());
+        for run in ["e", "Ep", "ep1000", "LC", "lcs001", "100", "1"] {
+            assert!(starts.may_start(run), "{run}");
+        }
+        for run in ["seen", "epx", "P10", "CS001", "x1", "lcsx"] {
+            assert!(!starts.may_start(run), "{run}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Passing over the runs no id may begin with finds what trying every run finds.
+        #[test]
+        fn the_start_filter_loses_no_id(
+            text in "[abcABC012 .-]{0,40}",
+            raw in proptest::collection::vec("[abcABC012]{3,6}", 1..6),
+        ) {
+            let pairs: Vec<(String, String)> =
+                raw.iter().enumerate().map(|(n, id)| (format!("[T{n}]"), id.clone())).collect();
+            let Some(r) = ReturnIds::new(&pairs) else { return Ok(()) };
+            let Finder::Runs { by_key, longest, starts } = &r.finder else { return Ok(()) };
+            // Every letter string of up to 6 letters over the alphabet: a filter that lets all through.
+            let mut all: Vec<Vec<u8>> = vec![Vec::new()];
+            for _ in 0..6 {
+                let next: Vec<Vec<u8>> = all.iter().flat_map(|p| b"ABC".iter().map(move |c| [p.clone(), vec![*c]].concat())).collect();
+                all.extend(next);
+                all.sort();
+                all.dedup();
+            }
+            let open = Starts { letters: all.iter().cloned().collect(), prefixes: all.into_iter().collect(), longest: 6 };
+            proptest::prop_assert_eq!(find_in_runs(&text, by_key, *longest, starts), find_in_runs(&text, by_key, *longest, &open));
+        }
     }
 
     #[test]

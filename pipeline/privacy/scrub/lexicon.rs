@@ -29,23 +29,34 @@ pub const DOMAIN: &str = include_str!("../../../reference/words/domain.txt");
 /// Names that are ordinary words first.
 pub const ORDINARY_NAMES: &str = include_str!("../../../reference/words/ordinary-names.txt");
 
-/// The words free text may keep.
+/// What the lists say of a folded word, as bits of one entry: a word costs one look-up.
+pub(super) mod bits {
+    /// On the allow-list (English, domain, ordinary names, authorities, vocabularies).
+    pub(in crate::privacy::scrub) const ALLOWED: u8 = 1;
+    /// Common enough to stay when written capitalised ("Concerns", "Subsequently").
+    pub(in crate::privacy::scrub) const COMMON: u8 = 2;
+    /// An abbreviation of the domain list (RUI, ED): kept only when written in capitals.
+    pub(in crate::privacy::scrub) const ABBREVIATION: u8 = 4;
+    /// A name that is an ordinary word first (Will, Hope), or a word of the domain list (Ford,
+    /// London): a name list holding it does not make it a name.
+    pub(in crate::privacy::scrub) const ORDINARY_NAME: u8 = 8;
+    /// On the name gazetteer ([`super::super::gazetteer`]).
+    pub(in crate::privacy::scrub) const LISTED_NAME: u8 = 16;
+}
+
+/// The words free text may keep, and what else the lists know of each word.
 pub struct Lexicon {
-    allowed: WordMap<()>,
-    /// Common words: capitalised, they are still ordinary words ("Concerns", "Subsequently").
-    common: WordMap<()>,
-    /// Abbreviations of the domain list (RUI, ED): kept only when written in capitals.
-    abbreviations: WordMap<()>,
-    /// Words of the domain list: ordinary in notes even when a name list holds them (Ford, London).
-    domain: WordMap<()>,
-    ordinary_names: WordMap<()>,
+    /// Every word of every list, with its [`bits`].
+    words: WordMap<u8>,
+    /// How many words are on the allow-list.
+    allowed: usize,
     /// sha256 of the vocabulary files added to the built-in lists (`built-in` when none).
     vocabulary_digest: String,
 }
 
 impl std::fmt::Debug for Lexicon {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lexicon({} words)", self.allowed.len())
+        write!(f, "Lexicon({} words)", self.allowed)
     }
 }
 
@@ -54,17 +65,24 @@ fn entries(text: &str) -> impl Iterator<Item = &str> {
     text.lines().filter(|l| !l.trim_start().starts_with('#')).flat_map(str::split_whitespace)
 }
 
-/// Adds every entry of a list (and, for a hyphenated or apostrophe-joined entry, its parts).
-fn add_all(map: &mut WordMap<()>, text: &str) -> usize {
+/// Sets `bit` on every entry of a list; the number of entries.
+fn add_all(map: &mut WordMap<u8>, text: &str, bit: u8) -> usize {
     let mut added = 0;
     for entry in entries(text) {
         let key = fold(entry);
         if !key.is_empty() {
-            map.insert(&key, ());
+            set(map, &key, bit);
             added += 1;
         }
     }
     added
+}
+
+fn set(map: &mut WordMap<u8>, key: &str, bit: u8) {
+    match map.get_mut(key) {
+        Some(bits) => *bits |= bit,
+        None => map.insert(key, bit),
+    }
 }
 
 impl Lexicon {
@@ -111,37 +129,33 @@ impl Lexicon {
                 Ok(())
             }
         };
-        let mut allowed = WordMap::default();
-        let mut common = WordMap::default();
-        let mut abbreviations = WordMap::default();
-        allowed.reserve(70_000);
-        common.reserve(45_000);
-        checked("reference/words/english.txt", add_all(&mut allowed, ENGLISH))?;
-        checked("reference/words/english-common.txt", add_all(&mut common, ENGLISH_COMMON))?;
+        use bits::*;
+        let mut words: WordMap<u8> = WordMap::default();
+        words.reserve(120_000);
+        checked("reference/words/english.txt", add_all(&mut words, ENGLISH, ALLOWED))?;
+        checked("reference/words/english-common.txt", add_all(&mut words, ENGLISH_COMMON, COMMON))?;
         // Domain words written in capitals are abbreviations: "RUI" must not keep "Rui".
-        let (short, words): (Vec<&str>, Vec<&str>) =
+        let (short, domain): (Vec<&str>, Vec<&str>) =
             entries(DOMAIN).partition(|e| e.chars().count() >= 2 && !e.chars().any(char::is_lowercase));
-        checked("reference/words/domain.txt", words.len() + short.len())?;
-        for list in [&mut allowed, &mut common] {
-            add_all(list, &words.join("\n"));
-            add_all(list, ORDINARY_NAMES);
-            for authority in reference::authorities()? {
-                add_all(list, &authority.name);
-            }
-            for text in extra {
-                add_all(list, text);
-            }
+        checked("reference/words/domain.txt", domain.len() + short.len())?;
+        let both = ALLOWED | COMMON;
+        add_all(&mut words, &domain.join("\n"), both | ORDINARY_NAME);
+        checked("reference/words/ordinary-names.txt", add_all(&mut words, ORDINARY_NAMES, both | ORDINARY_NAME))?;
+        for authority in reference::authorities()? {
+            add_all(&mut words, &authority.name, both);
         }
-        add_all(&mut abbreviations, &short.join("\n"));
-        let mut domain = WordMap::default();
-        add_all(&mut domain, &words.join("\n"));
+        for text in extra {
+            add_all(&mut words, text, both);
+        }
+        add_all(&mut words, &short.join("\n"), ABBREVIATION);
         // Single letters (initials, "a", "I") carry no name.
         for c in 'a'..='z' {
-            allowed.insert(&c.to_string(), ());
-            common.insert(&c.to_string(), ());
+            set(&mut words, &c.to_string(), both);
         }
-        let mut ordinary_names = WordMap::default();
-        checked("reference/words/ordinary-names.txt", add_all(&mut ordinary_names, ORDINARY_NAMES))?;
+        for name in super::gazetteer::gazetteer().names() {
+            set(&mut words, name, LISTED_NAME);
+        }
+        let allowed = words.values().filter(|b| *b & ALLOWED != 0).count();
         let vocabulary_digest = if extra.is_empty() {
             "built-in".to_string()
         } else {
@@ -153,7 +167,7 @@ impl Lexicon {
             }
             hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
         };
-        Ok(Lexicon { allowed, common, abbreviations, domain, ordinary_names, vocabulary_digest })
+        Ok(Lexicon { words, allowed, vocabulary_digest })
     }
 
     /// A digest of the vocabulary files added to the built-in lists, so that a build can tell
@@ -162,33 +176,48 @@ impl Lexicon {
         &self.vocabulary_digest
     }
 
+    /// The [`bits`] of a folded word (0 for a word no list holds).
+    pub(super) fn bits(&self, key: &str) -> u8 {
+        self.words.get(key).copied().unwrap_or(0)
+    }
+
     /// Whether a word (its folded key, and as written) may stay in free text: an allowed word,
     /// an abbreviation written in capitals, or an inflected form of an allowed word
     /// ("balaclavas", "groomed").
     pub fn allows(&self, key: &str, original: &str) -> bool {
-        if self.allowed.contains_key(key) {
+        self.allows_with(self.bits(key), key, original)
+    }
+
+    /// [`Lexicon::allows`], given the word's [`bits`].
+    pub(super) fn allows_with(&self, bits: u8, key: &str, original: &str) -> bool {
+        if bits & bits::ALLOWED != 0 {
             return true;
         }
-        if self.abbreviations.contains_key(key) && !original.chars().any(char::is_lowercase) {
+        if bits & bits::ABBREVIATION != 0 && !original.chars().any(char::is_lowercase) {
             return true;
         }
-        stems(key).any(|stem| self.allowed.contains_key(&stem))
+        stems(key).any(|stem| self.bits(&stem) & bits::ALLOWED != 0)
     }
 
     /// Whether a folded word is an abbreviation of the domain list (SIM, YRO, RUI).
     pub fn is_abbreviation(&self, key: &str) -> bool {
-        self.abbreviations.contains_key(key)
+        self.bits(key) & bits::ABBREVIATION != 0
     }
 
     /// Whether a folded word is common enough to stay when written capitalised.
     pub fn is_common(&self, key: &str) -> bool {
-        self.common.contains_key(key) || stems(key).any(|stem| self.common.contains_key(&stem))
+        self.is_common_with(self.bits(key), key)
+    }
+
+    /// [`Lexicon::is_common`], given the word's [`bits`].
+    pub(super) fn is_common_with(&self, bits: u8, key: &str) -> bool {
+        bits & bits::COMMON != 0 || stems(key).any(|stem| self.bits(&stem) & bits::COMMON != 0)
     }
 
     /// Whether a folded word is a name that is an ordinary word first, or a word of the domain
     /// list (Ford, London, Wednesday): a name list holding it does not make it a name.
     pub fn is_ordinary_name(&self, key: &str) -> bool {
-        self.ordinary_names.contains_key(key) || self.domain.contains_key(key)
+        self.bits(key) & bits::ORDINARY_NAME != 0
     }
 }
 

@@ -37,10 +37,11 @@ use std::sync::Arc;
 
 use crate::error::Result;
 
-use context::{WordsView, role, role_of};
+use context::{ALLOWED_AS_WRITTEN, WordsView, role, role_of};
 pub use gazetteer::{Gazetteer, gazetteer};
 use ids::ReturnIds;
 pub use lexicon::Lexicon;
+use lexicon::bits;
 use patterns::{has_number_or_at, patterns};
 pub use tokens::fold;
 use tokens::{WordMap, fold_into, name_words, possessive_suffix, words};
@@ -71,7 +72,6 @@ pub struct Scrubber {
     single: WordMap<Target>,
     /// First name → surname → person, for "First Last" written together.
     pairs: WordMap<WordMap<Target>>,
-    gazetteer: &'static Gazetteer,
     /// The words free text may keep.
     lexicon: Arc<Lexicon>,
     schools: Option<aho_corasick::AhoCorasick>,
@@ -198,7 +198,7 @@ impl Scrubber {
                 add(w, token, &mut single);
             }
         }
-        Scrubber { single, pairs, gazetteer: gazetteer(), lexicon, schools: None, ids: None }
+        Scrubber { single, pairs, lexicon, schools: None, ids: None }
     }
 
     /// Also replaces the names of these schools (from the return's young people) by `[SCHOOL]`.
@@ -282,8 +282,20 @@ impl Scrubber {
 
     fn scrub_words(&self, text: &str, own: Option<&str>) -> String {
         let (words, keys) = words(text);
-        let roles: Vec<u8> = words.iter().map(|w| role_of(&keys[w.key_start..w.key_end])).collect();
-        let view = WordsView { text, words: &words, keys: &keys, roles: &roles };
+        // What the lists say of each word, found once: its role, one look-up in the lexicon,
+        // one among the return's names.
+        let mut roles = Vec::with_capacity(words.len());
+        let mut lex = Vec::with_capacity(words.len());
+        let mut single = Vec::with_capacity(words.len());
+        for w in &words {
+            let key = &keys[w.key_start..w.key_end];
+            let bits = self.lexicon.bits(key);
+            let allowed = self.is_allowed(bits, key, &text[w.start..w.end]);
+            roles.push(role_of(key));
+            lex.push(if allowed { bits | ALLOWED_AS_WRITTEN } else { bits });
+            single.push(self.single.get(key));
+        }
+        let view = WordsView { text, words: &words, keys: &keys, roles: &roles, lex: &lex, single: &single };
         let mut out = String::with_capacity(text.len() + 16);
         let mut last_end = 0;
         let mut i = 0;
@@ -309,7 +321,7 @@ impl Scrubber {
                 previous_was_name = false;
                 continue;
             }
-            let single = self.single.get(view.key(i));
+            let single = view.single[i];
             // Two words of one person's name, separated only by spaces, become one token (every
             // first name of a pair is also a name of its own, so only those are looked up).
             if single.is_some()
@@ -368,9 +380,10 @@ impl Scrubber {
         found
     }
 
-    /// Whether a word may stay: an allowed word, or a word joined from allowed parts.
-    fn is_allowed(&self, key: &str, original: &str) -> bool {
-        if self.lexicon.allows(key, original) {
+    /// Whether a word (its lexicon bits, key and as written) may stay: an allowed word, or a
+    /// word joined from allowed parts.
+    fn is_allowed(&self, bits: u8, key: &str, original: &str) -> bool {
+        if self.lexicon.allows_with(bits, key, original) {
             return true;
         }
         original.contains(['\'', '’', '-'])
@@ -396,7 +409,7 @@ impl Scrubber {
             return None;
         }
         let original = view.original(i);
-        let is_allowed = self.is_allowed(key, original);
+        let is_allowed = view.has(i, ALLOWED_AS_WRITTEN);
         if let Some(target) = single {
             // A young person's name that is no ordinary word goes in any case and form; one that
             // is (Will, Rose, White) goes when it is written as a name, or in lowercase where a
@@ -411,7 +424,7 @@ impl Scrubber {
                 // Parts are rewritten one by one, so that "drop-in" or "l'Orlaith" keep what they can.
                 return None;
             }
-            return Some(if view.is_capitalised(i) || self.gazetteer.names.contains_key(key) || view.follows_cue(i) {
+            return Some(if view.is_capitalised(i) || view.has(i, bits::LISTED_NAME) || view.follows_cue(i) {
                 "[NAME]"
             } else {
                 "[REDACTED]"
@@ -424,9 +437,8 @@ impl Scrubber {
     /// capitalised after a relation, before an age, beside another name, or as a name that is
     /// not an ordinary word first.
     fn is_name_in_context(&self, view: &WordsView<'_>, i: usize, previous_was_name: bool) -> bool {
-        let key = view.key(i);
         // A relation or a title ("Uncle Ray", "DS Patel") is the cue, not the name.
-        if view.is(i, role::RELATION | role::TITLE) && !self.single.contains_key(key) {
+        if view.is(i, role::RELATION | role::TITLE) && !view.is_single(i) {
             return false;
         }
         if view.follows_title(i) {
@@ -438,18 +450,19 @@ impl Scrubber {
         if !view.is_capitalised(i) {
             return false;
         }
-        if self.single.contains_key(key) {
+        if view.is_single(i) {
             return true;
         }
         // An abbreviation in capitals (SIM, YRO) is no name, whatever list holds the word.
-        let is_abbreviation = view.is_all_caps(i) && self.lexicon.is_abbreviation(key);
-        let is_listed_name = self.gazetteer.names.contains_key(key) && !is_abbreviation;
-        if is_listed_name && !self.lexicon.is_ordinary_name(key) {
+        let is_abbreviation = view.is_all_caps(i) && view.has(i, bits::ABBREVIATION);
+        let is_listed_name = view.has(i, bits::LISTED_NAME) && !is_abbreviation;
+        let is_ordinary_name = view.has(i, bits::ORDINARY_NAME);
+        if is_listed_name && !is_ordinary_name {
             return true;
         }
         // A capitalised word that is no common word (Yaw, Florin, Biddy) is a name, unless the
         // whole word is in capitals (a heading, an abbreviation).
-        if !view.is_all_caps(i) && !self.lexicon.is_common(key) && !self.lexicon.is_ordinary_name(key) {
+        if !view.is_all_caps(i) && !is_ordinary_name && !self.lexicon.is_common_with(view.lex[i], view.key(i)) {
             return true;
         }
         if view.follows_relation(i) || view.precedes_age(i) || view.is_quoted_alone(i) {
@@ -463,18 +476,15 @@ impl Scrubber {
             || view.listed_neighbour(i, -1).is_some_and(is_name_at)
             || view.listed_neighbour(i, 1).is_some_and(is_name_at);
         // Two capitalised words of the name lists together, one of them no ordinary word.
+        let listed_beside = |j: usize| {
+            view.is_capitalised(j)
+                && view.has(j, bits::LISTED_NAME)
+                && !(is_ordinary_name && view.has(j, bits::ORDINARY_NAME))
+        };
         let listed_pair = is_listed_name
             && !view.is_all_caps(i)
-            && ((i > 0
-                && view.gap_is_spaces_before(i)
-                && view.is_capitalised(i - 1)
-                && self.gazetteer.names.contains_key(view.key(i - 1))
-                && !(self.lexicon.is_ordinary_name(key) && self.lexicon.is_ordinary_name(view.key(i - 1))))
-                || (view.gap_is_spaces(i)
-                    && i + 1 < view.words.len()
-                    && view.is_capitalised(i + 1)
-                    && self.gazetteer.names.contains_key(view.key(i + 1))
-                    && !(self.lexicon.is_ordinary_name(key) && self.lexicon.is_ordinary_name(view.key(i + 1)))));
+            && ((i > 0 && view.gap_is_spaces_before(i) && listed_beside(i - 1))
+                || (view.gap_is_spaces(i) && i + 1 < view.words.len() && listed_beside(i + 1)));
         beside_name || listed_pair
     }
 
@@ -485,17 +495,18 @@ impl Scrubber {
             return false;
         }
         let capitalised = view.is_capitalised(j);
-        let is_allowed = self.is_allowed(key, view.original(j));
-        (self.single.contains_key(key) && (capitalised || !is_allowed))
+        let is_allowed = view.has(j, ALLOWED_AS_WRITTEN);
+        let is_ordinary_name = view.has(j, bits::ORDINARY_NAME);
+        (view.is_single(j) && (capitalised || !is_allowed))
             || (!is_allowed && capitalised)
             || (capitalised
-                && self.gazetteer.names.contains_key(key)
-                && !self.lexicon.is_ordinary_name(key)
-                && !(view.is_all_caps(j) && self.lexicon.is_abbreviation(key)))
+                && view.has(j, bits::LISTED_NAME)
+                && !is_ordinary_name
+                && !(view.is_all_caps(j) && view.has(j, bits::ABBREVIATION)))
             || (capitalised
                 && !view.is_all_caps(j)
-                && !self.lexicon.is_common(key)
-                && !self.lexicon.is_ordinary_name(key))
+                && !is_ordinary_name
+                && !self.lexicon.is_common_with(view.lex[j], key))
     }
 
     /// The word with each apostrophe- or hyphen-separated part that is a name, or no allowed
@@ -508,14 +519,12 @@ impl Scrubber {
                 return None;
             }
             let is_capitalised = part.chars().next().is_some_and(char::is_uppercase);
-            let is_allowed = self.lexicon.allows(key.as_str(), part);
+            let found = self.lexicon.bits(key.as_str());
+            let is_allowed = self.lexicon.allows_with(found, key.as_str(), part);
             match self.single.get(key.as_str()) {
                 Some(target) if !is_allowed || is_capitalised => Some(alone(target, own)),
                 _ if !is_allowed => Some(if is_capitalised { "[NAME]" } else { "[REDACTED]" }),
-                _ if is_capitalised
-                    && self.gazetteer.names.contains_key(key.as_str())
-                    && !self.lexicon.is_ordinary_name(key.as_str()) =>
-                {
+                _ if is_capitalised && found & bits::LISTED_NAME != 0 && found & bits::ORDINARY_NAME == 0 => {
                     Some("[NAME]")
                 }
                 _ => None,

@@ -7,6 +7,8 @@ use unicode_normalization::char::is_combining_mark;
 /// Hash maps keyed by short words: a fast hash (no keys chosen by an attacker reach it
 /// that could matter more than a slower scrub).
 pub(super) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// A set with the same hashing.
+pub(super) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Longest word held inline in a [`WordMap`]'s table.
 pub(super) const INLINE: usize = 24;
@@ -64,6 +66,10 @@ impl<V> WordMap<V> {
 
     pub(super) fn contains_key(&self, word: &str) -> bool {
         self.get(word).is_some()
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &V> {
+        self.short.values().chain(self.long.values())
     }
 
     pub(super) fn len(&self) -> usize {
