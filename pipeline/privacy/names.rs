@@ -201,11 +201,11 @@ pub fn names_by_authority<'r>(
         other_ids_in_return(ret, schemas, known);
     }
     for known in names.values_mut() {
-        known.people.sort();
+        known.people.sort_unstable();
         known.people.dedup();
-        known.schools.sort();
+        known.schools.sort_unstable();
         known.schools.dedup();
-        known.ids.sort();
+        known.ids.sort_unstable();
         known.ids.dedup();
     }
     names

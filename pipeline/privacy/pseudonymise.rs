@@ -71,29 +71,36 @@ impl<'a> TablePseudonymiser<'a> {
         TablePseudonymiser { schema, pseudonymiser, authority_code, period, scrubber, postcodes_malformed: 0 }
     }
 
-    /// The token of each row's young person (its person id column), for scrubbing its notes;
-    /// empty when the table has no free text or no such column.
-    fn owners(&self, rows: &[ValidRow]) -> Vec<Option<String>> {
+    /// The column of the row's young person (a person id, not a list), when the table also
+    /// has free text to scrub for them.
+    fn owner_column(&self) -> Option<usize> {
         let has_text = self.schema.columns.iter().any(|c| matches!(c.treatment, Treatment::Scrub));
         let person = self.schema.columns.iter().position(|c| {
             matches!(c.treatment, Treatment::Pseudonymise { kind: IdKind::Person, .. })
                 && !matches!(c.column_type, ColumnType::IdList)
         });
-        let (true, Some(at)) = (has_text, person) else { return Vec::new() };
-        rows.iter()
-            .map(|r| match r.values.get(at) {
-                Some(Value::Text(id)) => {
-                    Some(person_token(&self.pseudonymiser.pseudonym(IdKind::Person, self.authority_code, id)))
-                }
-                _ => None,
-            })
-            .collect()
+        person.filter(|_| has_text)
     }
 
     /// Turns validated rows into a safe batch, or fails without producing anything.
     pub fn apply(&mut self, rows: &[ValidRow]) -> Result<SafeBatch> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.outputs.len());
-        let owners = self.owners(rows);
+        // The pseudonyms of the row's young person, keyed once: the person column, and the
+        // token each row's notes are scrubbed for.
+        let owner_column = self.owner_column();
+        let owner_pseudonyms: Vec<Option<String>> = match owner_column {
+            Some(at) => rows
+                .iter()
+                .map(|r| match r.values.get(at) {
+                    Some(Value::Text(id)) => {
+                        Some(self.pseudonymiser.pseudonym(IdKind::Person, self.authority_code, id))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let owners: Vec<Option<String>> = owner_pseudonyms.iter().map(|p| p.as_deref().map(person_token)).collect();
         for (i, spec) in self.schema.columns.iter().enumerate() {
             let fail = || Error::Pseudonymise { table: self.schema.name.clone(), column: spec.name.clone() };
             let column = rows.iter().map(|r| r.values.get(i).unwrap_or(&Value::Null));
@@ -122,10 +129,12 @@ impl<'a> TablePseudonymiser<'a> {
                         }
                         _ => {
                             let mut b = StringBuilder::new();
-                            for v in column {
-                                match v {
-                                    Value::Null => b.append_null(),
-                                    Value::Text(id) => b.append_value(p.pseudonym(kind, authority, id)),
+                            let known = if owner_column == Some(i) { owner_pseudonyms.as_slice() } else { &[] };
+                            for (row, v) in column.enumerate() {
+                                match (v, known.get(row)) {
+                                    (Value::Null, _) => b.append_null(),
+                                    (Value::Text(_), Some(Some(pseudonym))) => b.append_value(pseudonym),
+                                    (Value::Text(id), _) => b.append_value(p.pseudonym(kind, authority, id)),
                                     _ => return Err(fail()),
                                 }
                             }

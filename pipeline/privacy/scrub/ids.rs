@@ -42,6 +42,7 @@ enum Finder {
 /// "10045"). A run of letters alone may start an id only if it is a prefix of one of these (the
 /// id goes on in the next run: "ep 1000-0014", "L CS001"); a run holding a digit only if its
 /// letters before the digit are one of them.
+#[derive(Default)]
 struct Starts {
     /// The leading letters of every id, uppercase.
     letters: HashSet<Vec<u8>>,
@@ -51,18 +52,27 @@ struct Starts {
 }
 
 impl Starts {
+    #[cfg(test)]
     fn new<'a>(keys: impl Iterator<Item = &'a str>) -> Starts {
-        let mut letters = HashSet::default();
-        let mut prefixes = HashSet::default();
-        for key in keys {
-            let lead: Vec<u8> = key.bytes().take_while(u8::is_ascii_alphabetic).collect();
-            for n in 0..=lead.len() {
-                prefixes.insert(lead[..n].to_vec());
-            }
-            letters.insert(lead);
+        let mut starts = Starts::default();
+        keys.for_each(|key| starts.add(key));
+        starts
+    }
+
+    /// Learns how an id (uppercase) begins.
+    fn add(&mut self, key: &str) {
+        let n = key.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let lead = &key.as_bytes()[..n];
+        if self.letters.contains(lead) {
+            return;
         }
-        let longest = letters.iter().map(Vec::len).max().unwrap_or(0);
-        Starts { letters, prefixes, longest }
+        for end in 0..=n {
+            if !self.prefixes.contains(&lead[..end]) {
+                self.prefixes.insert(lead[..end].to_vec());
+            }
+        }
+        self.letters.insert(lead.to_vec());
+        self.longest = self.longest.max(n);
     }
 
     /// Whether an id may begin with this run (ASCII letters and digits).
@@ -92,7 +102,9 @@ impl ReturnIds {
     /// becomes `[PERSON]`. Ids of fewer than 3 characters are left out. `None` when none is left.
     pub(super) fn new(ids: &[(String, String)]) -> Option<ReturnIds> {
         let mut by_key: WordMap<Target> = WordMap::default();
-        let mut keys: Vec<String> = Vec::new();
+        by_key.reserve(ids.len());
+        let mut keys: Vec<String> = Vec::with_capacity(ids.len());
+        let mut starts = Starts::default();
         let mut previous = None;
         let mut need_number = true;
         let mut longest = 0;
@@ -107,18 +119,18 @@ impl ReturnIds {
             all_ascii &= key.bytes().all(|b| b.is_ascii_alphanumeric());
             longest = longest.max(key.len());
             let target = Target::Person(super::shared_token(token, &mut previous));
-            if !by_key.contains_key(&key) {
-                keys.push(key.clone());
-            }
+            starts.add(&key);
             super::insert_or_ambiguous(&mut by_key, &key, target);
+            keys.push(key);
         }
         if keys.is_empty() {
             return None;
         }
-        let finder = if all_ascii && longest <= 64 {
-            let starts = Starts::new(keys.iter().map(String::as_str));
+        let finder = if all_ascii && starts.longest <= 64 {
             Finder::Runs { by_key, longest, starts }
         } else {
+            keys.sort_unstable();
+            keys.dedup();
             let automaton = AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)

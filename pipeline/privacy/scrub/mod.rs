@@ -88,18 +88,15 @@ impl std::fmt::Debug for Scrubber {
 
 /// Adds `key → target` to a map, or marks the key ambiguous when it already stands for someone else.
 fn insert_or_ambiguous(map: &mut WordMap<Target>, key: &str, target: Target) {
-    match map.get_mut(key) {
-        Some(existing) => {
-            let same = match (&*existing, &target) {
-                (Target::Person(a), Target::Person(b)) => Arc::ptr_eq(a, b) || a == b,
-                _ => false,
-            };
-            if !same {
-                *existing = Target::Ambiguous;
-            }
+    map.upsert(key, target, |existing, target| {
+        let same = match (&*existing, &target) {
+            (Target::Person(a), Target::Person(b)) => Arc::ptr_eq(a, b) || a == b,
+            _ => false,
+        };
+        if !same {
+            *existing = Target::Ambiguous;
         }
-        None => map.insert(key, target),
-    }
+    });
 }
 
 /// The token of a young person's name written alone (a first name, a surname): theirs only on

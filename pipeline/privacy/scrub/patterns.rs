@@ -48,6 +48,8 @@ pub(super) struct Pattern {
     pub(super) anywhere: bool,
     /// A check of the replaced text that a regular expression cannot say simply.
     check: Check,
+    /// Whether the expression has the group `x`.
+    has_group: bool,
 }
 
 /// Checks of a match that a regular expression cannot say simply.
@@ -100,8 +102,7 @@ impl Pattern {
     pub(super) fn apply<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         let mut out = String::new();
         let mut last = 0;
-        let has_group = self.regex.capture_names().any(|n| n == Some("x"));
-        let spans: Box<dyn Iterator<Item = (usize, usize)> + '_> = if has_group {
+        let spans: Box<dyn Iterator<Item = (usize, usize)> + '_> = if self.has_group {
             Box::new(
                 self.regex
                     .captures_iter(text)
@@ -393,6 +394,7 @@ pub(super) fn patterns() -> &'static Patterns {
                 let anywhere =
                     !check.needs_digit() && !regex_syntax::parse(&re).is_ok_and(|hir| always_needs_number_or_at(&hir));
                 RegexBuilder::new(&re).dfa_size_limit(PATTERN_CACHE).build().ok().map(|regex| Pattern {
+                    has_group: regex.capture_names().any(|n| n == Some("x")),
                     regex,
                     label,
                     anywhere,

@@ -64,12 +64,26 @@ impl<V> WordMap<V> {
         };
     }
 
-    pub(super) fn contains_key(&self, word: &str) -> bool {
-        self.get(word).is_some()
-    }
-
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {
         self.short.values().chain(self.long.values())
+    }
+
+    /// Inserts `value`, or merges it into the value already held for the word; one look-up.
+    pub(super) fn upsert(&mut self, word: &str, value: V, merge: impl FnOnce(&mut V, V)) {
+        match InlineWord::new(word) {
+            Some(key) => match self.short.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut held) => merge(held.get_mut(), value),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            },
+            None => match self.long.get_mut(word) {
+                Some(held) => merge(held, value),
+                None => {
+                    self.long.insert(word.to_string(), value);
+                }
+            },
+        }
     }
 
     pub(super) fn len(&self) -> usize {
