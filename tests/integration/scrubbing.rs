@@ -133,7 +133,10 @@ fn notes_that_quote_the_returns_own_ids_are_published_without_them() {
     write(
         dir.path(),
         "returns/E09000017/2025Q1/young_people.csv",
-        b"child_id,first_name,last_name,date_of_birth,gender,upn,notes\nC00125,Jakub,Kowalczyk,2010-03-04,M,A123456789012,See EP10000014 and ep 10000014.\n",
+        "child_id,first_name,last_name,date_of_birth,gender,upn,notes\n\
+         C00125,Jakub,Kowalczyk,2010-03-04,M,A123456789012,See EP10000014 and ep 10000014.\n\
+         C00126,Anna,Nowak,2011-05-06,F,,Met him (upn a123  4567  89012) at school.\n"
+            .as_bytes(),
     );
     let episodes = format!(
         "{EPISODES_HEADER}\nEP10000014,C00125,2025-01-10,POLICE,CCE,YJS,CONTEXT_SAFETY,Y,HIGH,\"For c00125 see context CTX-0042, upn a123 4567 89012.\"\n"
@@ -148,7 +151,9 @@ fn notes_that_quote_the_returns_own_ids_are_published_without_them() {
     let out = rni(dir.path(), &["build", "--key-file", "k.key", "--returns", "returns", "--out", "wh"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let all = without_digests(&everything(dir.path(), "wh", &out));
-    for id in ["10000014", "C00125", "c00125", "CTX-0042", "0042", "89012", "Kowalczyk"] {
+    // A young person's UPN written with two spaces is caught by no typed pattern: only as the
+    // return's own id.
+    for id in ["10000014", "C00125", "c00125", "CTX-0042", "0042", "89012", "a123  4567", "Kowalczyk"] {
         assert!(!all.contains(id), "{id} reached an output");
     }
 }
