@@ -248,6 +248,12 @@ impl Scrubber {
     /// surname, a nickname) becomes their token only on their own record: elsewhere it may be
     /// anyone's (a mother, an uncle, a peer with the same first name), so it is `[NAME]`.
     pub fn scrub_for(&self, text: &str, own: Option<&str>) -> String {
+        let typed = self.replace_typed(text);
+        self.scrub_words(&typed, own)
+    }
+
+    /// The first steps: the return's ids, its schools and the typed patterns replaced.
+    fn replace_typed<'t>(&self, text: &'t str) -> Cow<'t, str> {
         // Compatibility forms (fullwidth letters, ligatures) become plain letters, and characters
         // that cannot be seen (zero-width spaces and joiners, soft hyphens) go before anything is
         // matched: "Ka\u{200b}cper" is Kacper.
@@ -274,7 +280,7 @@ impl Scrubber {
                 current = Cow::Owned(replaced);
             }
         }
-        self.scrub_words(&current, own)
+        current
     }
 
     fn scrub_words(&self, text: &str, own: Option<&str>) -> String {
@@ -573,6 +579,35 @@ mod speed {
         let t = std::time::Instant::now();
         let s = super::Scrubber::new(&tokens).expect("scrubber").with_ids(&ids);
         println!("build scrubber for {} people: {:?}", people.len(), t.elapsed());
+        {
+            let pats = super::patterns();
+            let mut per = vec![(0usize, std::time::Duration::ZERO); pats.list.len()];
+            let t = std::time::Instant::now();
+            let sets: Vec<_> = notes.iter().map(|n| pats.set.as_ref().map(|set| set.matches(&n.text))).collect();
+            println!("set: {:?}", t.elapsed());
+            for (n, set) in notes.iter().zip(&sets) {
+                for (i, p) in pats.list.iter().enumerate() {
+                    if set.as_ref().is_some_and(|m| m.matched(i)) {
+                        let t = std::time::Instant::now();
+                        let _ = p.apply(&n.text);
+                        per[i].0 += 1;
+                        per[i].1 += t.elapsed();
+                    }
+                }
+            }
+            for (i, (count, time)) in per.iter().enumerate() {
+                println!("pattern {i:2} {:14} present in {count:6} notes, {time:?}", pats.list[i].label);
+            }
+        }
+        let t = std::time::Instant::now();
+        let typed: Vec<String> = notes.iter().map(|n| s.replace_typed(&n.text).into_owned()).collect();
+        let typed_time = t.elapsed();
+        let t = std::time::Instant::now();
+        let words: usize = typed.iter().map(|n| s.scrub_words(n, None).len()).sum();
+        println!(
+            "ids, schools and typed patterns: {typed_time:?}; then the word pass: {:?} ({words} bytes)",
+            t.elapsed()
+        );
         let t = std::time::Instant::now();
         let mut total = 0;
         for n in &notes {
