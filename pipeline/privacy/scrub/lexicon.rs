@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::config::reference;
 use crate::error::{Error, Result};
+use crate::privacy::scrub::packed::PackedWords;
 use crate::privacy::scrub::tokens::{WordMap, fold};
 
 /// The English word list (lowercase entries of SCOWL's British English list).
@@ -46,8 +47,10 @@ pub(super) mod bits {
 
 /// The words free text may keep, and what else the lists know of each word.
 pub struct Lexicon {
-    /// Every word of every list, with its [`bits`].
-    words: WordMap<u8>,
+    /// Every word of every list of up to 7 bytes (most words of a note), with its [`bits`].
+    short: PackedWords,
+    /// The longer words, with their [`bits`].
+    long: WordMap<u8>,
     /// How many words are on the allow-list.
     allowed: usize,
     /// sha256 of the vocabulary files added to the built-in lists (`built-in` when none).
@@ -155,7 +158,16 @@ impl Lexicon {
         for name in super::gazetteer::gazetteer().names() {
             set(&mut words, name, LISTED_NAME);
         }
-        let allowed = words.values().filter(|b| *b & ALLOWED != 0).count();
+        let allowed = words.entries().filter(|(_, b)| **b & ALLOWED != 0).count();
+        let mut packed = Vec::new();
+        let mut long = WordMap::default();
+        for (word, bits) in words.entries() {
+            match PackedWords::key(word) {
+                Some(key) => packed.push((key, *bits)),
+                None => long.insert(word, *bits),
+            }
+        }
+        let short = PackedWords::new(&packed);
         let vocabulary_digest = if extra.is_empty() {
             "built-in".to_string()
         } else {
@@ -167,7 +179,7 @@ impl Lexicon {
             }
             hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
         };
-        Ok(Lexicon { words, allowed, vocabulary_digest })
+        Ok(Lexicon { short, long, allowed, vocabulary_digest })
     }
 
     /// A digest of the vocabulary files added to the built-in lists, so that a build can tell
@@ -178,7 +190,11 @@ impl Lexicon {
 
     /// The [`bits`] of a folded word (0 for a word no list holds).
     pub(super) fn bits(&self, key: &str) -> u8 {
-        self.words.get(key).copied().unwrap_or(0)
+        match PackedWords::key(key) {
+            Some(short) => self.short.get(short),
+            None => self.long.get(key).copied(),
+        }
+        .unwrap_or(0)
     }
 
     /// Whether a word (its folded key, and as written) may stay in free text: an allowed word,
@@ -254,6 +270,34 @@ mod tests {
         );
         assert!(lexicon.is_common("concerns") && !lexicon.is_common("florin") && lexicon.allows("florin", "florin"));
         assert!(!lexicon.is_ordinary_name("jack"));
+    }
+
+    #[test]
+    fn every_word_of_every_list_is_found_short_or_long() {
+        let lexicon = Lexicon::builtin().expect("lexicon");
+        let (mut short, mut long) = (0, 0);
+        for entry in entries(ENGLISH) {
+            let key = fold(entry);
+            if key.is_empty() {
+                continue;
+            }
+            assert!(lexicon.bits(&key) & bits::ALLOWED != 0, "{key}");
+            if key.len() <= 7 { short += 1 } else { long += 1 }
+        }
+        assert!(short > 10_000 && long > 10_000, "both tables are exercised: {short} short, {long} long");
+        for entry in entries(ENGLISH_COMMON) {
+            let key = fold(entry);
+            assert!(key.is_empty() || lexicon.is_common(&key), "{key}");
+        }
+        for entry in entries(ORDINARY_NAMES) {
+            assert!(lexicon.is_ordinary_name(&fold(entry)), "{entry}");
+        }
+        for name in super::super::gazetteer::gazetteer().names() {
+            assert!(lexicon.bits(name) & bits::LISTED_NAME != 0, "{name}");
+        }
+        for absent in ["kacper", "zzqx", "abcdefghijklmnopqrstuvwxyzabcdef", ""] {
+            assert_eq!(lexicon.bits(absent) & bits::ALLOWED, 0, "{absent}");
+        }
     }
 
     #[test]

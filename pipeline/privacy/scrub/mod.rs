@@ -29,6 +29,7 @@ mod context;
 mod gazetteer;
 mod ids;
 mod lexicon;
+mod packed;
 mod patterns;
 mod tokens;
 

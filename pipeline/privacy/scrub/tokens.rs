@@ -64,8 +64,13 @@ impl<V> WordMap<V> {
         };
     }
 
-    pub(super) fn values(&self) -> impl Iterator<Item = &V> {
-        self.short.values().chain(self.long.values())
+    /// Every word and its value.
+    pub(super) fn entries(&self) -> impl Iterator<Item = (&str, &V)> {
+        let short = self.short.iter().filter_map(|(word, v)| {
+            let len = word.0.iter().position(|b| *b == 0).unwrap_or(INLINE);
+            std::str::from_utf8(&word.0[..len]).ok().map(|w| (w, v))
+        });
+        short.chain(self.long.iter().map(|(word, v)| (word.as_str(), v)))
     }
 
     /// Inserts `value`, or merges it into the value already held for the word; one look-up.
