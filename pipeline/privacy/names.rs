@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::schema::{IdKind, Schemas, Treatment};
+use crate::config::schema::{IdKind, Schemas, TableSchema, Treatment};
 use crate::ingest::discover::ReturnDir;
 use crate::ingest::normalise::normalise;
 use crate::ingest::read::{BATCH_ROWS, RawCell, TableReader};
@@ -61,6 +61,9 @@ impl KnownNames {
     }
 }
 
+/// The table the names pass reads: the young people, with their names and ids.
+const NAMES_TABLE: &str = "young_people";
+
 /// The columns of `young_people` that hold a name: (column, how to read it).
 const NAME_COLUMNS: &[(&str, NameColumn)] = &[
     ("first_name", NameColumn::First),
@@ -86,16 +89,22 @@ enum NameColumn {
 /// Rows that fail validation still count: their names must not leak either. The table is
 /// read even when it lacks a column that validation requires.
 fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonymiser, out: &mut KnownNames) {
-    let Some(schema) = schemas.table("young_people") else { return };
+    let Some(schema) = schemas.table(NAMES_TABLE) else { return };
     let Some(source) = ret.tables.get(&schema.name) else { return };
     let col = |name: &str| schema.column_index(name);
     let id_col = col("child_id");
     let school_col = col("school_name");
-    // The UPN is the table's one other id: learned in the same read.
-    let upn_col = col("upn");
+    // The table's other ids (the UPN) are learned in the same read.
+    let other_ids = id_columns(schema);
     let name_cols: Vec<(usize, NameColumn)> =
         NAME_COLUMNS.iter().filter_map(|(name, kind)| col(name).map(|i| (i, *kind))).collect();
-    let wanted: Vec<usize> = name_cols.iter().map(|(i, _)| *i).chain(id_col).chain(school_col).chain(upn_col).collect();
+    let wanted: Vec<usize> = name_cols
+        .iter()
+        .map(|(i, _)| *i)
+        .chain(id_col)
+        .chain(school_col)
+        .chain(other_ids.iter().map(|(i, _)| *i))
+        .collect();
     let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
     let text = |c: &RawCell| match c {
         RawCell::Text(t) => t.trim().to_string(),
@@ -136,8 +145,10 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             if let Some(school) = school_col.map(|c| text(&row.cells[c])).filter(|s| !s.is_empty()) {
                 out.schools.push(school);
             }
-            if let Some(upn) = upn_col.and_then(|c| id_text(&row.cells[c])) {
-                out.ids.push(("[UPN]".to_string(), upn));
+            for (i, token) in &other_ids {
+                if let Some(id) = id_text(&row.cells[*i]) {
+                    out.ids.push((token.clone(), id));
+                }
             }
         }
     }
@@ -146,21 +157,10 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
 /// The return's other ids (episode, context, meeting and activity ids, UPNs), each with the
 /// typed token it becomes in free text. Child ids come with the young people's names.
 fn other_ids_in_return(ret: &ReturnDir, schemas: &Schemas, out: &mut KnownNames) {
-    // young_people's UPNs come with the names pass, which reads that table already.
-    for schema in schemas.tables.iter().filter(|s| s.name != "young_people") {
+    // The names pass reads its table's ids with the names.
+    for schema in schemas.tables.iter().filter(|s| s.name != NAMES_TABLE) {
         let Some(source) = ret.tables.get(&schema.name) else { continue };
-        let id_cols: Vec<(usize, String)> = schema
-            .columns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match &c.treatment {
-                Treatment::Pseudonymise { kind, .. } if !matches!(kind, IdKind::Person | IdKind::School) => {
-                    Some((i, format!("[{}]", kind.name().to_uppercase())))
-                }
-                _ if c.name == "upn" => Some((i, "[UPN]".to_string())),
-                _ => None,
-            })
-            .collect();
+        let id_cols = id_columns(schema);
         if id_cols.is_empty() {
             continue;
         }
@@ -176,6 +176,23 @@ fn other_ids_in_return(ret: &ReturnDir, schemas: &Schemas, out: &mut KnownNames)
             }
         }
     }
+}
+
+/// The columns of a table holding ids other than a young person's or a school's (episode,
+/// context, meeting and activity ids, UPNs), each with the typed token it becomes in free text.
+fn id_columns(schema: &TableSchema) -> Vec<(usize, String)> {
+    schema
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.treatment {
+            Treatment::Pseudonymise { kind, .. } if !matches!(kind, IdKind::Person | IdKind::School) => {
+                Some((i, format!("[{}]", kind.name().to_uppercase())))
+            }
+            _ if c.name == "upn" => Some((i, "[UPN]".to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An id as written in a cell, trimmed; `None` when empty or not a whole number.

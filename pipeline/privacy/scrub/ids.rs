@@ -103,7 +103,6 @@ impl ReturnIds {
     pub(super) fn new(ids: &[(String, String)]) -> Option<ReturnIds> {
         let mut by_key: WordMap<Target> = WordMap::default();
         by_key.reserve(ids.len());
-        let mut keys: Vec<String> = Vec::with_capacity(ids.len());
         let mut starts = Starts::default();
         let mut previous = None;
         let mut need_number = true;
@@ -121,22 +120,19 @@ impl ReturnIds {
             let target = Target::Person(super::shared_token(token, &mut previous));
             starts.add(&key);
             super::insert_or_ambiguous(&mut by_key, &key, target);
-            keys.push(key);
         }
-        if keys.is_empty() {
+        if by_key.len() == 0 {
             return None;
         }
         let finder = if all_ascii && starts.longest <= 64 {
             Finder::Runs { by_key, longest, starts }
         } else {
-            keys.sort_unstable();
-            keys.dedup();
+            let (keys, targets): (Vec<&str>, Vec<Target>) = by_key.entries().map(|(k, t)| (k, t.clone())).unzip();
             let automaton = AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(&keys)
                 .ok()?;
-            let targets = keys.iter().filter_map(|k| by_key.get(k).cloned()).collect();
             Finder::Automaton { automaton, targets }
         };
         Some(ReturnIds { finder, need_number })

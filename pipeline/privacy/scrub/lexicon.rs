@@ -82,10 +82,7 @@ fn add_all(map: &mut WordMap<u8>, text: &str, bit: u8) -> usize {
 }
 
 fn set(map: &mut WordMap<u8>, key: &str, bit: u8) {
-    match map.get_mut(key) {
-        Some(bits) => *bits |= bit,
-        None => map.insert(key, bit),
-    }
+    map.upsert(key, bit, |bits, bit| *bits |= bit);
 }
 
 impl Lexicon {
@@ -213,11 +210,6 @@ impl Lexicon {
             return true;
         }
         stems(key).any(|stem| self.bits(&stem) & bits::ALLOWED != 0)
-    }
-
-    /// Whether a folded word is an abbreviation of the domain list (SIM, YRO, RUI).
-    pub fn is_abbreviation(&self, key: &str) -> bool {
-        self.bits(key) & bits::ABBREVIATION != 0
     }
 
     /// Whether a folded word is common enough to stay when written capitalised.
