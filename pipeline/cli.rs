@@ -63,7 +63,7 @@ pub struct AuditArgs {
 }
 
 /// `rni case-study`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CaseStudyArgs {
     /// Warehouse built by `rni build`.
     #[arg(long)]
@@ -99,6 +99,9 @@ pub struct CaseStudyArgs {
     /// the published figures by quarter, under the headings case studies use), no records.
     #[arg(long)]
     pub profile_only: bool,
+    /// The query engine.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// What a case-study export does with free text.
@@ -111,7 +114,7 @@ pub enum NotesChoice {
 }
 
 /// `rni build`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BuildArgs {
     /// Folder of raw returns: `<authority_code>/<period>/…`.
     #[arg(long, required_unless_present = "packages")]
@@ -121,7 +124,9 @@ pub struct BuildArgs {
     /// raw returns mix in one build, each return given once.
     #[arg(long, value_name = "DIR")]
     pub packages: Vec<PathBuf>,
-    /// The warehouse to publish (replaced atomically; `<out>.lock` guards it).
+    /// The warehouse to publish (replaced atomically; `<out>.lock` guards it). With the
+    /// `distributed` feature, also `s3://bucket/prefix` or `file:///folder`: published as a new
+    /// build behind a pointer (see the README's "Running at scale").
     #[arg(long)]
     pub out: PathBuf,
     /// Project key file (made by `rni keygen`); if absent, the file named by RNI_KEY_FILE.
@@ -142,6 +147,64 @@ pub struct BuildArgs {
     /// they can spill too.
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub memory_limit: u64,
+    /// The query engine.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// With `--out s3://…`: how many builds the store keeps (the newest; a reader that read
+    /// the pointer just before a build moved it still finds its build).
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub keep_builds: usize,
+}
+
+/// Which engine runs the queries (`--engine`, `--scheduler`: the `distributed` feature).
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// `local`: DataFusion in this process; `standalone`: Apache DataFusion Ballista's scheduler
+    /// and an executor in this process (real gRPC and shuffle). Built with the `distributed`
+    /// feature only.
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_enum, default_value_t = EngineChoice::Local)]
+    pub engine: EngineChoice,
+    /// A running Ballista cluster's scheduler, e.g. `df://scheduler:50050`: the queries run
+    /// there. Every executor must read the warehouse at the same address as this command.
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "URL", conflicts_with = "engine")]
+    pub scheduler: Option<String>,
+    /// On Ballista, the longest one query may take (seconds) before the command stops with an
+    /// error.
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub query_timeout: u64,
+}
+
+/// The engines of `--engine`.
+#[cfg(feature = "distributed")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// DataFusion in this process.
+    Local,
+    /// Ballista in this process.
+    Standalone,
+}
+
+impl EngineArgs {
+    /// The engine these flags choose.
+    #[cfg(feature = "engine")]
+    pub fn engine(&self) -> crate::engine::session::Engine {
+        #[cfg(feature = "distributed")]
+        {
+            use crate::engine::session::Engine;
+            let query_timeout = std::time::Duration::from_secs(self.query_timeout.max(1));
+            match (&self.scheduler, self.engine) {
+                (Some(url), _) => Engine::Ballista { scheduler: Some(url.clone()), query_timeout },
+                (None, EngineChoice::Standalone) => Engine::Ballista { scheduler: None, query_timeout },
+                (None, EngineChoice::Local) => Engine::Local,
+            }
+        }
+        #[cfg(not(feature = "distributed"))]
+        crate::engine::session::Engine::Local
+    }
 }
 
 /// A size in bytes from `1GiB`, `512MiB`, `1500M`, `2G` or a number of bytes.
@@ -176,7 +239,7 @@ pub enum QueryFormat {
 }
 
 /// `rni query`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct QueryArgs {
     /// A warehouse written by `rni build` (or a package written by `rni prepare`).
     pub warehouse: PathBuf,
@@ -187,6 +250,9 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
     pub format: QueryFormat,
+    /// The query engine.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `rni validate`.

@@ -32,7 +32,13 @@ counts as (
 cells as (
     select s.authority_code, s.period, b.breakdown
     from scoped as s
-    cross join (select '' as breakdown union all select factor as breakdown from cin_efh_factors) as b
+    -- '' (any factor) and each factor. Written without a UNION of a constant row and a table,
+    -- which Ballista 55 cannot run (its tasks report different operators and the job never ends).
+    cross join (
+        select distinct case when t.any_factor then '' else f.factor end as breakdown
+        from cin_efh_factors as f
+        cross join (values (true), (false)) as t (any_factor)
+    ) as b
 ),
 
 final as (

@@ -5,19 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test"
-cargo test --locked
-
-echo "== scrubbing recall, as measured on notes written outside the project"
-cargo test --locked --quiet --test integration corpus -- --nocapture 2>&1 | grep -E "corpus: "
-cargo test --locked --quiet --test integration scrubbing_recall -- --nocapture 2>&1 | grep -i "recall"
-
-echo "== Python environment for the notebooks"
-VENV="${RNI_VENV:-$HOME/.cache/rni-venv}"
+echo "== Python environment for the notebooks and the local S3 server"
+export RNI_VENV="${RNI_VENV:-$HOME/.cache/rni-venv}"
+VENV="$RNI_VENV"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-notebooks.txt
+
+echo "== cargo test"
+cargo test --locked
+
+echo "== the distributed feature: Ballista against the local engine, warehouses on a local S3 server"
+RNI_REQUIRE_S3=1 cargo test --locked --features distributed --test integration -- distributed:: object_store::
+
+echo "== scrubbing recall, as measured on notes written outside the project"
+cargo test --locked --quiet --test integration corpus -- --nocapture 2>&1 | grep -E "corpus: "
+cargo test --locked --quiet --test integration scrubbing_recall -- --nocapture 2>&1 | grep -i "recall"
 
 echo "== demo warehouse and case study for the notebooks"
 cargo run --locked --quiet -- --quiet demo --out rni-demo

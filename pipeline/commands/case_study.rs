@@ -9,6 +9,12 @@ use crate::publish::case_study::{CaseStudyOptions, export, profile};
 
 /// Writes the export and prints what disclosure control changed.
 pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
+    #[cfg(feature = "distributed")]
+    if crate::publish::remote::is_remote(&args.warehouse) {
+        // The store's current build, copied to a private temporary folder.
+        let copy = crate::publish::remote::current_copy(&args.warehouse)?;
+        return run(&CaseStudyArgs { warehouse: copy.path().join("warehouse"), ..args.clone() });
+    }
     let parse = |p: &Option<String>| p.as_deref().map(Period::parse).transpose();
     let options = CaseStudyOptions {
         warehouse: args.warehouse.clone(),
@@ -22,6 +28,7 @@ pub fn run(args: &CaseStudyArgs) -> Result<ExitStatus> {
         to: parse(&args.to)?,
         max_suppression: args.max_suppression.clamp(0.0, 1.0),
         include_notes: args.notes == NotesChoice::Scrubbed,
+        engine: args.engine.engine(),
     };
     if args.profile_only {
         let profile = profile::write(&options.warehouse, &options.authority_code, &args.out)?;

@@ -77,6 +77,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
         is_strict: false,
         lexicon: Lexicon::builtin()?,
         memory_limit: crate::cli::parse_size("1GiB").map_err(Error::Usage)?,
+        engine: Default::default(),
     };
     let built = build(&options, &pseudonymiser, &schemas)?;
     super::build::log_summary(&built, &warehouse_dir);
@@ -100,6 +101,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             to: None,
             max_suppression: 0.05,
             include_notes: true,
+            engine: Default::default(),
         },
         &schemas,
     )?;

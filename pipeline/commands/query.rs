@@ -15,6 +15,12 @@ use crate::publish::case_study::tables::csv_safe;
 
 /// Runs the query and prints its result as a table, CSV or JSON lines.
 pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
+    #[cfg(feature = "distributed")]
+    if crate::publish::remote::is_remote(&args.warehouse) {
+        // The store's current build, copied to a private temporary folder.
+        let copy = crate::publish::remote::current_copy(&args.warehouse)?;
+        return run(&QueryArgs { warehouse: copy.path().join("warehouse"), ..args.clone() });
+    }
     let metric = QUERIES.iter().find(|(id, _)| *id == args.sql.trim());
     let (sql, origin) = if let Some((id, sql)) = metric {
         (sql.to_string(), format!("queries/{id}.sql"))
@@ -36,7 +42,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
         .build()
         .map_err(Error::io("cannot start the query engine", &args.warehouse))?;
     let batches = runtime.block_on(async {
-        let ctx = session::open(&args.warehouse, &schemas).await?;
+        let ctx = session::open_on(&args.warehouse, &schemas, &args.engine.engine()).await?;
         // A warehouse's published figures, after disclosure control.
         let published = args.warehouse.join("metrics/metric_values.parquet");
         if published.is_file() {

@@ -18,16 +18,29 @@ use datafusion::prelude::SessionContext;
 use crate::config::queries::catalogue;
 use crate::config::reference;
 use crate::engine::coverage;
-use crate::engine::session::query_error;
+use crate::engine::session::{QueryLimits, query_error, with_fitting_joins};
 use crate::error::{Error, Result};
 
 pub use crate::engine::rows::{MetricRow, NOT_APPLICABLE, SUPPRESSED};
 
-/// Runs SQL and collects the result.
+/// Runs SQL and collects the result, within the session's time limit (see [`QueryLimits`]).
 pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Vec<RecordBatch>> {
+    let limits = ctx.state().config().get_extension::<QueryLimits>();
     let df = ctx.sql(sql).await.map_err(query_error(origin))?;
-    let df = crate::engine::session::with_fitting_joins(df).await.map_err(query_error(origin))?;
-    df.collect().await.map_err(query_error(origin))
+    let distributed = limits.as_ref().is_some_and(|l| l.distributed);
+    // Ballista plans its joins on the cluster; the local engine's choice does not apply there.
+    let df = if distributed { df } else { with_fitting_joins(df).await.map_err(query_error(origin))? };
+    match limits.as_ref().and_then(|l| l.timeout) {
+        None => df.collect().await.map_err(query_error(origin)),
+        Some(limit) => match tokio::time::timeout(limit, df.collect()).await {
+            Ok(collected) => collected.map_err(query_error(origin)),
+            Err(_) => Err(Error::Usage(format!(
+                "query {origin} had no answer within {} s: the cluster may be stuck or too busy \
+                 (raise --query-timeout to wait longer)",
+                limit.as_secs()
+            ))),
+        },
+    }
 }
 
 fn column_as(batch: &RecordBatch, name: &str, to: &DataType, origin: &str) -> Result<Option<ArrayRef>> {

@@ -7,9 +7,13 @@
 //! runs every metric query into tidy rows, with [`coverage`] marking what an
 //! authority did not send; [`disclosure`] suppresses and rounds them under
 //! the policy, [`linked`] adds secondary suppression over every linked
-//! figure, and [`attack`] audits the result as an attacker would.
+//! figure, and [`attack`] audits the result as an attacker would. With the
+//! `distributed` feature, `cluster` runs the same session on Apache DataFusion
+//! Ballista.
 
 pub mod attack;
+#[cfg(feature = "distributed")]
+pub mod cluster;
 pub mod coverage;
 pub mod disclosure;
 pub mod linked;

@@ -20,9 +20,11 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 use crate::config::period::Period;
@@ -36,11 +38,72 @@ pub(crate) fn query_error(origin: &str) -> impl Fn(datafusion::error::DataFusion
     move |source| Error::Query { origin: origin.to_string(), source }
 }
 
-fn mem_table(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<Arc<MemTable>> {
+/// Which engine runs a session's queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// DataFusion in this process.
+    #[default]
+    Local,
+    /// Apache DataFusion Ballista (the `distributed` feature).
+    Ballista {
+        /// The scheduler of a running cluster, `df://host:port`; none: a scheduler and an
+        /// executor in this process.
+        scheduler: Option<String>,
+        /// A query that takes longer stops with an error.
+        query_timeout: std::time::Duration,
+    },
+}
+
+impl Engine {
+    fn is_local(&self) -> bool {
+        matches!(self, Engine::Local)
+    }
+}
+
+/// What a session's queries run under, kept in its configuration so that whoever runs a
+/// query on it finds it (see [`crate::engine::metrics::run_sql`]).
+#[derive(Debug)]
+pub struct QueryLimits {
+    /// The longest a query may take.
+    pub timeout: Option<std::time::Duration>,
+    /// Whether the queries run on Ballista.
+    pub distributed: bool,
+}
+
+/// One of rni's own small tables: in memory on the local engine, a `VALUES` view on Ballista
+/// (an executor cannot be sent an in-memory table).
+fn small_table(engine: &Engine, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
     let batch = RecordBatch::try_new(schema.clone(), columns)
         .map_err(|e| Error::Query { origin: "registering tables".into(), source: e.into() })?;
+    if !engine.is_local() {
+        #[cfg(feature = "distributed")]
+        return crate::engine::cluster::values_table(&batch);
+    }
     let table = MemTable::try_new(schema, vec![vec![batch]]).map_err(query_error("registering tables"))?;
     Ok(Arc::new(table))
+}
+
+/// A session context on the chosen engine.
+async fn context(engine: &Engine, config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionContext> {
+    let limits = QueryLimits {
+        timeout: match engine {
+            Engine::Local => None,
+            Engine::Ballista { query_timeout, .. } => Some(*query_timeout),
+        },
+        distributed: !engine.is_local(),
+    };
+    let config = config.with_extension(Arc::new(limits));
+    match engine {
+        Engine::Local => Ok(SessionContext::new_with_config_rt(config, runtime)),
+        #[cfg(feature = "distributed")]
+        Engine::Ballista { scheduler, .. } => {
+            crate::engine::cluster::context(scheduler.as_deref(), config, runtime).await
+        }
+        #[cfg(not(feature = "distributed"))]
+        Engine::Ballista { .. } => Err(Error::Usage(
+            "this rni was built without the `distributed` feature: it runs queries with the local engine only".into(),
+        )),
+    }
 }
 
 fn text(values: Vec<String>) -> ArrayRef {
@@ -78,18 +141,27 @@ fn days(d: chrono::NaiveDate) -> i32 {
 
 /// A DataFusion session over a warehouse, with every table, reference table and view registered.
 pub async fn open(warehouse: &Path, schemas: &Schemas) -> Result<Session> {
-    open_in(warehouse, schemas, &std::env::temp_dir(), None).await
+    open_on(warehouse, schemas, &Engine::Local).await
+}
+
+/// As [`open`], on the given engine.
+pub async fn open_on(warehouse: &Path, schemas: &Schemas, engine: &Engine) -> Result<Session> {
+    open_in(warehouse, schemas, &std::env::temp_dir(), None, engine).await
 }
 
 /// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
 /// staging folder, which the next build removes if this one is killed). With a memory limit,
 /// the engine holds at most that many bytes in its pool: sorts and aggregations spill to
 /// `scratch` beyond it, and joins are sort-merge joins, which can spill, not hash joins.
+///
+/// On Ballista the views are not computed ahead: an executor elsewhere could not read this
+/// machine's temporary folder, so every view stays a view.
 pub async fn open_in(
     warehouse: &Path,
     schemas: &Schemas,
     scratch: &Path,
     memory_limit: Option<u64>,
+    engine: &Engine,
 ) -> Result<Session> {
     let mut config = SessionConfig::new()
         .with_information_schema(true)
@@ -104,7 +176,8 @@ pub async fn open_in(
         config = config.set_bool("datafusion.optimizer.prefer_hash_join", false);
     }
     let runtime = runtime.build_arc().map_err(query_error("the query engine's memory pool"))?;
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    let ctx = context(engine, config, runtime).await?;
+    let mut read_from_files = Vec::new();
     let partition_cols =
         || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
     for table in &schemas.tables {
@@ -116,16 +189,27 @@ pub async fn open_in(
             ctx.register_parquet(&table.name, &format!("{}/", dir.display()), options)
                 .await
                 .map_err(query_error(&table.name))?;
+            read_from_files.push((table.name.clone(), dir));
         } else {
             let mut fields: Vec<Field> = table.arrow_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new("authority_code", DataType::Utf8, true));
             fields.push(Field::new("period", DataType::Utf8, true));
             let schema = Arc::new(Schema::new(fields));
-            let empty = MemTable::try_new(schema.clone(), vec![vec![RecordBatch::new_empty(schema)]])
-                .map_err(query_error(&table.name))?;
-            ctx.register_table(&table.name, Arc::new(empty)).map_err(query_error(&table.name))?;
+            let columns = schema.fields().iter().map(|f| arrow::array::new_empty_array(f.data_type())).collect();
+            let empty = small_table(engine, schema, columns)?;
+            ctx.register_table(&table.name, empty).map_err(query_error(&table.name))?;
         }
     }
+    #[cfg(feature = "distributed")]
+    if !engine.is_local() {
+        let mut rows = Vec::new();
+        for (name, dir) in &read_from_files {
+            rows.push((name.clone(), footer_rows(dir)?, dir.display().to_string()));
+        }
+        crate::engine::cluster::check_visible(&ctx, &rows).await?;
+    }
+    #[cfg(not(feature = "distributed"))]
+    let _ = read_from_files;
     let parts = partitions(warehouse)?;
     let returns: BTreeSet<(&str, &str)> = parts.iter().map(|(_, c, p)| (c.as_str(), p.as_str())).collect();
     // A quarter's, collection year's or list date's first and last day.
@@ -148,7 +232,8 @@ pub async fn open_in(
     for (name, keep) in [("periods", &is_quarter as &dyn Fn(&str) -> bool), ("reporting_years", &is_year)] {
         let dated: Vec<(&str, &str)> = returns.iter().copied().filter(|(_, p)| keep(p)).collect();
         let (starts, ends) = dates(&mut dated.iter().map(|(_, p)| *p));
-        let table = mem_table(
+        let table = small_table(
+            engine,
             Arc::new(Schema::new(period_fields())),
             vec![
                 text(dated.iter().map(|(c, _)| c.to_string()).collect()),
@@ -163,7 +248,8 @@ pub async fn open_in(
     let (starts, ends) = dates(&mut sent.iter().map(|(_, _, p)| p.as_str()));
     let mut fields = vec![Field::new("table_name", DataType::Utf8, false)];
     fields.extend(period_fields());
-    let returned = mem_table(
+    let returned = small_table(
+        engine,
         Arc::new(Schema::new(fields)),
         vec![
             text(sent.iter().map(|(t, _, _)| t.clone()).collect()),
@@ -174,15 +260,18 @@ pub async fn open_in(
         ],
     )?;
     ctx.register_table("returned_tables", returned).map_err(query_error("returned_tables"))?;
-    register_codes(&ctx, schemas)?;
-    register_reference(&ctx)?;
+    register_codes(&ctx, schemas, engine)?;
+    register_reference(&ctx, engine)?;
     // The views of `is_materialised` are computed once, not once per metric, and
     // streamed to uncompressed Parquet in a private temporary folder (removed when the session
     // ends), so that memory does not hold every view of a large warehouse at once. The other
     // views only copy or filter those rows and stay views. A view the temporary folder cannot
     // take (none, or full) is kept in memory instead.
-    let scratch = tempfile::Builder::new().prefix(".rni-views-").tempdir_in(scratch).ok();
-    if scratch.is_none() {
+    let scratch = match engine {
+        Engine::Local => tempfile::Builder::new().prefix(".rni-views-").tempdir_in(scratch).ok(),
+        Engine::Ballista { .. } => None,
+    };
+    if scratch.is_none() && engine.is_local() {
         tracing::warn!("no temporary folder: the metric views are kept in memory");
     }
     for (name, sql) in VIEWS {
@@ -215,7 +304,11 @@ pub async fn open_in(
                 ctx.register_table(*name, df.clone().into_view()).map_err(query_error(&origin))?;
                 false
             }
-            None => true,
+            None if engine.is_local() => true,
+            None => {
+                ctx.register_table(*name, df.clone().into_view()).map_err(query_error(&origin))?;
+                false
+            }
         };
         if in_memory {
             let batches = df.collect().await.map_err(query_error(&origin))?;
@@ -375,7 +468,7 @@ impl std::ops::Deref for Session {
     }
 }
 
-fn register_codes(ctx: &SessionContext, schemas: &Schemas) -> Result<()> {
+fn register_codes(ctx: &SessionContext, schemas: &Schemas, engine: &Engine) -> Result<()> {
     let (mut tables, mut columns, mut codes) = (Vec::new(), Vec::new(), Vec::new());
     for t in &schemas.tables {
         for c in &t.columns {
@@ -391,7 +484,7 @@ fn register_codes(ctx: &SessionContext, schemas: &Schemas) -> Result<()> {
         Field::new("column_name", DataType::Utf8, false),
         Field::new("code", DataType::Utf8, false),
     ]));
-    let table = mem_table(schema, vec![text(tables), text(columns), text(codes)])?;
+    let table = small_table(engine, schema, vec![text(tables), text(columns), text(codes)])?;
     ctx.register_table("codes", table).map_err(query_error("codes"))?;
     Ok(())
 }
@@ -403,7 +496,7 @@ fn split(p: &Published) -> (Option<i64>, Option<String>) {
     }
 }
 
-fn register_reference(ctx: &SessionContext) -> Result<()> {
+fn register_reference(ctx: &SessionContext, engine: &Engine) -> Result<()> {
     let factors = reference::factor_counts()?;
     let schema = Arc::new(Schema::new(vec![
         Field::new("authority_code", DataType::Utf8, false),
@@ -413,7 +506,8 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
         Field::new("symbol", DataType::Utf8, true),
     ]));
     let (counts, symbols): (Vec<_>, Vec<_>) = factors.iter().map(|f| split(&f.value)).unzip();
-    let table = mem_table(
+    let table = small_table(
+        engine,
         schema,
         vec![
             text(factors.iter().map(|f| f.authority_code.clone()).collect()),
@@ -433,7 +527,8 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
         Field::new("symbol", DataType::Utf8, true),
     ]));
     let (counts, symbols): (Vec<_>, Vec<_>) = pops.iter().map(|p| split(&p.value)).unzip();
-    let table = mem_table(
+    let table = small_table(
+        engine,
         schema,
         vec![
             text(pops.iter().map(|p| p.authority_code.clone()).collect()),
@@ -450,7 +545,8 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
         Field::new("neighbour_code", DataType::Utf8, false),
         Field::new("rank", DataType::Int32, false),
     ]));
-    let table = mem_table(
+    let table = small_table(
+        engine,
         schema,
         vec![
             text(neighbours.iter().map(|n| n.0.clone()).collect()),
@@ -465,7 +561,8 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
         Field::new("code", DataType::Utf8, false),
         Field::new("factor", DataType::Utf8, false),
     ]));
-    let table = mem_table(
+    let table = small_table(
+        engine,
         schema,
         vec![
             text(codes.iter().map(|c| c.code.clone()).collect()),
@@ -474,4 +571,26 @@ fn register_reference(ctx: &SessionContext) -> Result<()> {
     )?;
     ctx.register_table("cin_efh_factors", table).map_err(query_error("cin_efh_factors"))?;
     Ok(())
+}
+
+/// The rows a table's Parquet files hold, from their footers.
+#[cfg(feature = "distributed")]
+fn footer_rows(dir: &Path) -> Result<u64> {
+    let mut rows = 0u64;
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(Error::io("cannot read", &folder))?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                let file = std::fs::File::open(&path).map_err(Error::io("cannot read", &path))?;
+                let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+                    .map_err(|source| Error::Parquet { action: "cannot read", path: path.clone(), source })?;
+                use parquet::file::reader::FileReader;
+                rows += reader.metadata().file_metadata().num_rows().max(0) as u64;
+            }
+        }
+    }
+    Ok(rows)
 }

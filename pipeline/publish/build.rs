@@ -55,6 +55,8 @@ pub struct BuildOptions {
     pub lexicon: Arc<Lexicon>,
     /// Bytes the query engine may hold at once before spilling.
     pub memory_limit: u64,
+    /// The engine the metrics run on.
+    pub engine: session::Engine,
 }
 
 impl BuildOptions {
@@ -629,7 +631,8 @@ fn compute_metrics(b: &Build<'_>) -> Result<Vec<metrics::MetricRow>> {
         .map_err(Error::io("cannot start the query engine", b.staging))?;
     runtime.block_on(async {
         // The views' folder sits in the staging folder and is gone before the audit and publishing.
-        let session = session::open_in(b.staging, b.schemas, b.staging, Some(b.options.memory_limit)).await?;
+        let session =
+            session::open_in(b.staging, b.schemas, b.staging, Some(b.options.memory_limit), &b.options.engine).await?;
         let rows = metrics::compute(&session).await?;
         session.close().map_err(Error::io("cannot remove the metric views from", b.staging))?;
         Ok(rows)

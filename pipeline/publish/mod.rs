@@ -7,7 +7,8 @@
 //! packages made at source before a build takes them; [`parquet`] is the one
 //! Parquet writer of every output; [`build`] is the nightly build as named
 //! steps, published (like a prepared package) through [`staging`]; [`report`] renders the comparison page; [`case_study`] makes
-//! k-anonymous exports; [`dictionary`] writes `data-dictionary.md`.
+//! k-anonymous exports; [`dictionary`] writes `data-dictionary.md`; with the `distributed`
+//! feature, `remote` keeps warehouses, returns and packages on object storage.
 
 #[cfg(feature = "engine")]
 pub mod build;
@@ -21,6 +22,8 @@ pub mod package;
 #[cfg(feature = "engine")]
 pub mod packages;
 pub mod parquet;
+#[cfg(feature = "distributed")]
+pub mod remote;
 #[cfg(feature = "engine")]
 pub mod report;
 pub mod staging;

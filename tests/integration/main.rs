@@ -7,9 +7,13 @@ mod case_study;
 mod cli;
 mod corpus;
 mod disclosure;
+#[cfg(feature = "distributed")]
+mod distributed;
 mod hostile;
 mod layout;
 mod metrics;
+#[cfg(feature = "distributed")]
+mod object_store;
 mod packages;
 mod prepare;
 mod profile;

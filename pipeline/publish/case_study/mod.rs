@@ -61,6 +61,8 @@ pub struct CaseStudyOptions {
     pub max_suppression: f64,
     /// Whether free text (notes, descriptions) is exported, scrubbed again.
     pub include_notes: bool,
+    /// The engine the records are pulled with.
+    pub engine: crate::engine::session::Engine,
 }
 
 /// One column of a pulled table: every value as optional text, lists as their items.
@@ -306,7 +308,7 @@ fn load(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Loaded> {
         .build()
         .map_err(Error::io("cannot start the query engine", &options.warehouse))?;
     runtime.block_on(async {
-        let ctx = crate::engine::session::open(&options.warehouse, schemas).await?;
+        let ctx = crate::engine::session::open_on(&options.warehouse, schemas, &options.engine).await?;
         let code = &options.authority_code;
         let get = |sql: String| {
             let ctx = &ctx;
