@@ -131,3 +131,33 @@ pub async fn check_visible(ctx: &SessionContext, rows: &[(String, u64, String)])
     }
     Ok(())
 }
+
+/// Stops when a metric came back with no rows on the cluster although every relation its
+/// `-- inputs:` header names holds rows: what an executor that cannot see the files answers.
+pub async fn check_not_silently_empty(ctx: &SessionContext, metric: &str, sql: &str) -> Result<()> {
+    let Some(inputs) = sql.lines().find_map(|l| l.strip_prefix("-- inputs:")) else { return Ok(()) };
+    let inputs: Vec<&str> = inputs.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+    for input in &inputs {
+        let origin = format!("counting {input} for {metric}");
+        let batches = ctx
+            .sql(&format!("select count(*) as n from \"{input}\""))
+            .await
+            .map_err(query_error(&origin))?
+            .collect()
+            .await
+            .map_err(query_error(&origin))?;
+        let rows: i64 = batches
+            .iter()
+            .filter(|b| b.num_rows() > 0)
+            .filter_map(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
+            .sum();
+        if rows == 0 {
+            return Ok(());
+        }
+    }
+    Err(Error::Usage(format!(
+        "metric {metric} came back with no rows on the Ballista cluster although its inputs ({}) hold rows: \
+         an executor may not see the warehouse's files; the build stops rather than publish it empty",
+        inputs.join(", ")
+    )))
+}

@@ -58,6 +58,12 @@ pub async fn compute(ctx: &SessionContext) -> Result<Vec<MetricRow>> {
         let origin = format!("queries/{metric}.sql");
         let started = std::time::Instant::now();
         let batches = run_sql(ctx, sql, &origin).await?;
+        #[cfg(feature = "distributed")]
+        if batches.iter().all(|b| b.num_rows() == 0)
+            && ctx.state().config().get_extension::<QueryLimits>().is_some_and(|l| l.distributed)
+        {
+            crate::engine::cluster::check_not_silently_empty(ctx, metric, sql).await?;
+        }
         tracing::debug!(metric = %metric, seconds = started.elapsed().as_secs_f64(), "metric computed");
         for batch in batches {
             let need = |name: &str, t: &DataType| -> Result<ArrayRef> {

@@ -50,6 +50,22 @@ fn store_error(what: String) -> impl FnOnce(object_store::Error) -> Error {
     move |source| Error::Usage(format!("{what}: {source}"))
 }
 
+/// As [`store_error`], with the store's reason told without the object's name (the store's
+/// own message names it, and a return's file may be named after a child).
+fn store_error_unnamed(what: String) -> impl FnOnce(object_store::Error) -> Error {
+    move |source| {
+        let reason = match &source {
+            object_store::Error::NotFound { .. } => "a file went missing while it was read".to_string(),
+            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+                "the credentials do not allow it".to_string()
+            }
+            object_store::Error::Generic { store, .. } => format!("the {store} client failed"),
+            _ => "the store refused".to_string(),
+        };
+        Error::Usage(format!("{what}: {reason}"))
+    }
+}
+
 impl Remote {
     /// The location a command-line path names (`s3://bucket/prefix` or `file:///folder`).
     pub fn parse(path: &Path) -> Result<Remote> {
@@ -107,19 +123,20 @@ impl Remote {
         let mut listing = self.store.list(Some(&from));
         let mut count = 0;
         while let Some(meta) = listing.next().await {
-            let meta = meta.map_err(store_error(format!("cannot list {}", self.url)))?;
+            let meta = meta.map_err(store_error_unnamed(format!("cannot list {}", self.url)))?;
             let Some(inner) = meta.location.prefix_match(&from) else { continue };
             let mut target = to.to_path_buf();
             for part in inner {
                 target.push(part.as_ref());
             }
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(Error::io("cannot create", parent))?;
+                std::fs::create_dir_all(parent).map_err(Error::io("cannot create a folder in", to))?;
             }
-            let what = format!("cannot read {}/{}", self.url, meta.location);
-            let bytes = self.store.get(&meta.location).await.map_err(store_error(what.clone()))?;
-            let bytes = bytes.bytes().await.map_err(store_error(what))?;
-            std::fs::write(&target, &bytes).map_err(Error::io("cannot write", &target))?;
+            // Never the object's name: a return's file may be named after a child.
+            let what = format!("cannot read a file under {}", self.url);
+            let bytes = self.store.get(&meta.location).await.map_err(store_error_unnamed(what.clone()))?;
+            let bytes = bytes.bytes().await.map_err(store_error_unnamed(what))?;
+            std::fs::write(&target, &bytes).map_err(Error::io("cannot write a file in", to))?;
             count += 1;
         }
         Ok(count)
@@ -200,7 +217,7 @@ impl Remote {
                 self.store
                     .delete(&meta.location)
                     .await
-                    .map_err(store_error(format!("cannot remove {}", meta.location)))?;
+                    .map_err(store_error(format!("cannot remove a file of {}/{BUILDS}/{id}", self.url)))?;
             }
         }
         Ok(())

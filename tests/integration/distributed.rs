@@ -165,5 +165,16 @@ fn a_cluster_that_counts_fewer_rows_than_the_files_hold_stops_the_session() {
             .expect_err("stops");
         let message = error.to_string();
         assert!(message.contains("table episodes") && message.contains("same address"), "{message}");
+        // A metric with no rows although its inputs hold rows stops the build; one whose input
+        // is empty may be empty.
+        let silent = "-- inputs: episodes, codes\nselect * from episodes where false";
+        let error = rni::engine::cluster::check_not_silently_empty(&ctx, "m", silent).await.expect_err("stops");
+        assert!(error.to_string().contains("metric m came back with no rows"), "{error}");
+        let empty_input = "-- inputs: episodes, adoption_none\nselect 1";
+        let none = rni::engine::cluster::check_not_silently_empty(&ctx, "m", empty_input).await;
+        assert!(none.is_err(), "an unknown input is an error, not a pass");
+        // No Annex A return here: its tables are empty (VALUES views with no rows).
+        let legit = "-- inputs: codes, annex_a_list_1\nselect 1 where false";
+        assert!(rni::engine::cluster::check_not_silently_empty(&ctx, "m", legit).await.is_ok());
     });
 }

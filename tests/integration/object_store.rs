@@ -215,6 +215,21 @@ fn a_missing_warehouse_or_bucket_is_a_clear_error() {
     assert!(stderr.contains("no warehouse is published at s3://rni/nothing-here"), "{stderr}");
 }
 
+/// The keys under a prefix, straight from the server (one HTTP request, no client start-up, so
+/// that a test can watch an upload as it happens).
+fn list_now(endpoint: &str, prefix: &str) -> Vec<String> {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else { return Vec::new() };
+    let request = format!("GET /rni?list-type=2&prefix={prefix} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return Vec::new();
+    }
+    let mut body = String::new();
+    let _ = stream.read_to_string(&mut body);
+    body.split("<Key>").skip(1).filter_map(|k| k.split("</Key>").next()).map(str::to_string).collect()
+}
+
 /// A reader at any moment of a build that is killed while it publishes sees one whole build:
 /// the old one until the pointer moves, the new one after.
 #[test]
@@ -226,37 +241,49 @@ fn a_build_killed_while_publishing_never_leaves_a_reader_half_a_warehouse() {
     let build = ["build", "--key-file", "example.key", "--returns", "returns", "--out", "s3://rni/wh"];
     s3.rni_ok(d, &build);
     let first = s3.rni_ok(d, &["query", "s3://rni/wh", FIGURES, "--format", "csv"]);
+    let files = list_now(&s3.endpoint, "wh/builds/").len();
+    assert!(files > 20, "{files} files in a build");
     // New returns for the next builds, so that each one publishes different figures.
     std::fs::remove_dir_all(d.join("returns")).expect("remove");
     returns(d, "10");
-    let started = Instant::now();
     s3.rni_ok(d, &build);
-    let whole = started.elapsed();
     let second = s3.rni_ok(d, &["query", "s3://rni/wh", FIGURES, "--format", "csv"]);
     assert_ne!(first, second);
-    // Kill builds at moments spread over the second half of a build, where it uploads; the
-    // figures must always be one build's or the other's, never an error or a mixture.
-    let mut seen_killed = 0;
-    for i in 0..8u32 {
+    // Each build is killed once its upload has begun, after a different number of its files
+    // (from the first to the last); then a reader must find one build whole, the old or the new,
+    // never an error or a mixture, and the pointer must name a build with its manifest.
+    let mut killed_uploading = 0;
+    for i in 0..8usize {
         std::fs::remove_dir_all(d.join("returns")).expect("remove");
         returns(d, if i % 2 == 0 { "9" } else { "10" });
+        let before: std::collections::BTreeSet<String> = list_now(&s3.endpoint, "wh/builds/").into_iter().collect();
         let mut command = Command::new(rni_path());
         command.args(build).current_dir(d).stdout(Stdio::null()).stderr(Stdio::null());
         s3.env(&mut command);
         let mut child = command.spawn().expect("build starts");
-        let at = whole.mul_f64(0.5 + 0.55 * f64::from(i) / 8.0);
-        std::thread::sleep(at);
+        let after = 1 + i * files / 8;
+        let started = Instant::now();
+        loop {
+            let new = list_now(&s3.endpoint, "wh/builds/").into_iter().filter(|k| !before.contains(k)).count();
+            if new >= after || child.try_wait().expect("status").is_some() {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(300), "the build never uploaded");
+            std::thread::sleep(Duration::from_millis(2));
+        }
         if child.try_wait().expect("status").is_none() {
-            seen_killed += 1;
+            killed_uploading += 1;
         }
         let _ = child.kill();
         let _ = child.wait();
         let now = s3.rni_ok(d, &["query", "s3://rni/wh", FIGURES, "--format", "csv"]);
-        assert!(now == first || now == second, "after a kill at {at:?}, the figures are neither build's");
-        // The pointer names a build whose manifest is there.
+        assert!(
+            now == first || now == second,
+            "after a kill {after} files into the upload, the figures are neither build's"
+        );
         let pointer = s3.boto(&["get"], "print(s3.get_object(Bucket='rni', Key='wh/CURRENT')['Body'].read().decode())");
         let id = pointer.split('"').nth(3).expect("a build id").to_string();
         assert!(s3.keys(&format!("wh/builds/{id}/")).contains(&format!("wh/builds/{id}/MANIFEST.json")));
     }
-    assert!(seen_killed >= 4, "only {seen_killed} builds were still running when killed");
+    assert!(killed_uploading >= 6, "only {killed_uploading} of 8 builds were killed while uploading");
 }
