@@ -15,12 +15,6 @@ use crate::publish::case_study::tables::csv_safe;
 
 /// Runs the query and prints its result as a table, CSV or JSON lines.
 pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
-    #[cfg(feature = "distributed")]
-    if crate::publish::remote::is_remote(&args.warehouse) {
-        // The store's current build, copied to a private temporary folder.
-        let copy = crate::publish::remote::current_copy(&args.warehouse)?;
-        return run(&QueryArgs { warehouse: copy.path().join("warehouse"), ..args.clone() });
-    }
     let metric = QUERIES.iter().find(|(id, _)| *id == args.sql.trim());
     let (sql, origin) = if let Some((id, sql)) = metric {
         (sql.to_string(), format!("queries/{id}.sql"))
@@ -30,7 +24,27 @@ pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
     } else {
         (args.sql.clone(), "from the command line".to_string())
     };
-    if !args.warehouse.join("tables").is_dir() && !args.warehouse.join("MANIFEST.json").is_file() {
+    // A warehouse on object storage is read in place: its current build, found by its pointer.
+    #[cfg(feature = "distributed")]
+    let current = if crate::publish::remote::is_remote(&args.warehouse) {
+        let remote = crate::publish::remote::Remote::parse(&args.warehouse)?;
+        let build = crate::publish::remote::blocking(remote.current_build())?;
+        Some(build.ok_or_else(|| Error::Usage(format!("no warehouse is published at {}", remote.url())))?)
+    } else {
+        None
+    };
+    #[cfg(feature = "distributed")]
+    let location = match &current {
+        Some(crate::publish::remote::CurrentBuild::Store(store)) => session::Warehouse::Store(store),
+        Some(crate::publish::remote::CurrentBuild::Folder(folder)) => session::Warehouse::Folder(folder),
+        None => session::Warehouse::Folder(&args.warehouse),
+    };
+    #[cfg(not(feature = "distributed"))]
+    let location = session::Warehouse::Folder(&args.warehouse);
+    if let session::Warehouse::Folder(folder) = location
+        && !folder.join("tables").is_dir()
+        && !folder.join("MANIFEST.json").is_file()
+    {
         return Err(Error::Usage(format!(
             "{} is not a warehouse or package (no tables/ or MANIFEST.json)",
             args.warehouse.display()
@@ -42,11 +56,20 @@ pub fn run(args: &QueryArgs) -> Result<ExitStatus> {
         .build()
         .map_err(Error::io("cannot start the query engine", &args.warehouse))?;
     let batches = runtime.block_on(async {
-        let ctx = session::open_on(&args.warehouse, &schemas, &args.engine.engine()).await?;
+        let ctx = session::open_at(location, &schemas, &std::env::temp_dir(), None, &args.engine.engine()).await?;
         // A warehouse's published figures, after disclosure control.
-        let published = args.warehouse.join("metrics/metric_values.parquet");
-        if published.is_file() {
-            let url = published.display().to_string();
+        let published = match location {
+            session::Warehouse::Folder(folder) => {
+                let path = folder.join("metrics/metric_values.parquet");
+                path.is_file().then(|| path.display().to_string())
+            }
+            #[cfg(feature = "distributed")]
+            session::Warehouse::Store(store) => store
+                .has("metrics/metric_values.parquet")
+                .await
+                .then(|| format!("{}/metrics/metric_values.parquet", store.url())),
+        };
+        if let Some(url) = published {
             ctx.register_parquet("metric_values", &url, datafusion::prelude::ParquetReadOptions::default())
                 .await
                 .map_err(session::query_error("registering metrics/metric_values.parquet"))?;

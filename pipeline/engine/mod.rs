@@ -9,7 +9,7 @@
 //! the policy, [`linked`] adds secondary suppression over every linked
 //! figure, and [`attack`] audits the result as an attacker would. With the
 //! `distributed` feature, `cluster` runs the same session on Apache DataFusion
-//! Ballista.
+//! Ballista and `store` reads a warehouse in place on object storage.
 
 pub mod attack;
 #[cfg(feature = "distributed")]
@@ -20,3 +20,5 @@ pub mod linked;
 pub mod metrics;
 pub mod rows;
 pub mod session;
+#[cfg(feature = "distributed")]
+pub mod store;

@@ -149,6 +149,38 @@ pub async fn open_on(warehouse: &Path, schemas: &Schemas, engine: &Engine) -> Re
     open_in(warehouse, schemas, &std::env::temp_dir(), None, engine).await
 }
 
+/// Where a warehouse's files are.
+#[derive(Debug, Clone, Copy)]
+pub enum Warehouse<'a> {
+    /// A folder.
+    Folder(&'a Path),
+    /// A build on object storage, read in place.
+    #[cfg(feature = "distributed")]
+    Store(&'a crate::engine::store::StoreWarehouse),
+}
+
+/// As [`open_in`], for a warehouse in a folder or on a store.
+pub async fn open_at(
+    warehouse: Warehouse<'_>,
+    schemas: &Schemas,
+    scratch: &Path,
+    memory_limit: Option<u64>,
+    engine: &Engine,
+) -> Result<Session> {
+    match warehouse {
+        Warehouse::Folder(path) => open_in(path, schemas, scratch, memory_limit, engine).await,
+        #[cfg(feature = "distributed")]
+        Warehouse::Store(store) => open_files(Files::Store(store), schemas, scratch, memory_limit, engine).await,
+    }
+}
+
+/// A warehouse's tables as the session reads them.
+enum Files<'a> {
+    Folder(&'a Path),
+    #[cfg(feature = "distributed")]
+    Store(&'a crate::engine::store::StoreWarehouse),
+}
+
 /// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
 /// staging folder, which the next build removes if this one is killed). With a memory limit,
 /// the engine holds at most that many bytes in its pool: sorts and aggregations spill to
@@ -158,6 +190,16 @@ pub async fn open_on(warehouse: &Path, schemas: &Schemas, engine: &Engine) -> Re
 /// machine's temporary folder, so every view stays a view.
 pub async fn open_in(
     warehouse: &Path,
+    schemas: &Schemas,
+    scratch: &Path,
+    memory_limit: Option<u64>,
+    engine: &Engine,
+) -> Result<Session> {
+    open_files(Files::Folder(warehouse), schemas, scratch, memory_limit, engine).await
+}
+
+async fn open_files(
+    warehouse: Files<'_>,
     schemas: &Schemas,
     scratch: &Path,
     memory_limit: Option<u64>,
@@ -177,19 +219,34 @@ pub async fn open_in(
     }
     let runtime = runtime.build_arc().map_err(query_error("the query engine's memory pool"))?;
     let ctx = context(engine, config, runtime).await?;
+    // Each table's address, when it has files; the partitions; the rows the files hold.
+    let (parts, stored_rows) = match &warehouse {
+        Files::Folder(path) => (partitions(path)?, Vec::<(String, u64)>::new()),
+        #[cfg(feature = "distributed")]
+        Files::Store(store) => {
+            store.register(&ctx)?;
+            store.partitions().await?
+        }
+    };
+    let address = |table: &str| -> Option<String> {
+        match &warehouse {
+            Files::Folder(path) => {
+                let dir = path.join("tables").join(table);
+                dir.is_dir().then(|| format!("{}/", dir.display()))
+            }
+            #[cfg(feature = "distributed")]
+            Files::Store(store) => parts.iter().any(|(t, _, _)| t == table).then(|| store.table_url(table)),
+        }
+    };
     let mut read_from_files = Vec::new();
     let partition_cols =
         || vec![("authority_code".to_string(), DataType::Utf8), ("period".to_string(), DataType::Utf8)];
     for table in &schemas.tables {
-        let dir = warehouse.join("tables").join(&table.name);
-        let has_files = dir.is_dir();
-        if has_files {
+        if let Some(url) = address(&table.name) {
             let options =
                 ParquetReadOptions::default().schema(&table.arrow_schema).table_partition_cols(partition_cols());
-            ctx.register_parquet(&table.name, &format!("{}/", dir.display()), options)
-                .await
-                .map_err(query_error(&table.name))?;
-            read_from_files.push((table.name.clone(), dir));
+            ctx.register_parquet(&table.name, &url, options).await.map_err(query_error(&table.name))?;
+            read_from_files.push((table.name.clone(), url));
         } else {
             let mut fields: Vec<Field> = table.arrow_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new("authority_code", DataType::Utf8, true));
@@ -203,14 +260,17 @@ pub async fn open_in(
     #[cfg(feature = "distributed")]
     if !engine.is_local() {
         let mut rows = Vec::new();
-        for (name, dir) in &read_from_files {
-            rows.push((name.clone(), footer_rows(dir)?, dir.display().to_string()));
+        for (name, url) in &read_from_files {
+            let expected = match &warehouse {
+                Files::Folder(_) => footer_rows(Path::new(url))?,
+                Files::Store(_) => stored_rows.iter().find(|(t, _)| t == name).map_or(0, |(_, n)| *n),
+            };
+            rows.push((name.clone(), expected, url.clone()));
         }
         crate::engine::cluster::check_visible(&ctx, &rows).await?;
     }
     #[cfg(not(feature = "distributed"))]
-    let _ = read_from_files;
-    let parts = partitions(warehouse)?;
+    let _ = (read_from_files, stored_rows);
     let returns: BTreeSet<(&str, &str)> = parts.iter().map(|(_, c, p)| (c.as_str(), p.as_str())).collect();
     // A quarter's, collection year's or list date's first and last day.
     let bounds = |period: &str| Period::parse_any(period).ok().map(|p| (days(p.start()), days(p.end())));

@@ -39,6 +39,17 @@ pub struct Remote {
     store: Arc<dyn ObjectStore>,
     prefix: StorePath,
     url: String,
+    /// For `file://`, the folder itself.
+    folder: Option<PathBuf>,
+}
+
+/// The current build of a warehouse on a store, as the engine reads it in place.
+#[derive(Debug)]
+pub enum CurrentBuild {
+    /// On `s3://`: the build's objects.
+    Store(crate::engine::store::StoreWarehouse),
+    /// On `file://`: the build's folder.
+    Folder(PathBuf),
 }
 
 /// Whether a command-line path names an object store location rather than a folder.
@@ -71,6 +82,7 @@ impl Remote {
     pub fn parse(path: &Path) -> Result<Remote> {
         let text = path.to_str().unwrap_or_default().trim_end_matches('/').to_string();
         let url = url::Url::parse(&text).map_err(|e| Error::Usage(format!("{text} is not a URL: {e}")))?;
+        let mut folder = None;
         let (store, prefix): (Arc<dyn ObjectStore>, StorePath) = match url.scheme() {
             "s3" => {
                 let store = object_store::aws::AmazonS3Builder::from_env()
@@ -81,15 +93,16 @@ impl Remote {
                 (Arc::new(store), prefix)
             }
             "file" => {
-                let folder = url.to_file_path().map_err(|()| Error::Usage(format!("{text} is not a folder")))?;
-                std::fs::create_dir_all(&folder).map_err(Error::io("cannot create", &folder))?;
-                let store = object_store::local::LocalFileSystem::new_with_prefix(&folder)
+                let path = url.to_file_path().map_err(|()| Error::Usage(format!("{text} is not a folder")))?;
+                std::fs::create_dir_all(&path).map_err(Error::io("cannot create", &path))?;
+                let store = object_store::local::LocalFileSystem::new_with_prefix(&path)
                     .map_err(store_error(format!("cannot use {text}")))?;
+                folder = Some(path);
                 (Arc::new(store), StorePath::default())
             }
             other => return Err(Error::Usage(format!("{text}: unknown store `{other}://` (use s3:// or file://)"))),
         };
-        Ok(Remote { store, prefix, url: text })
+        Ok(Remote { store, prefix, url: text, folder })
     }
 
     fn child(&self, rel: &str) -> StorePath {
@@ -115,6 +128,19 @@ impl Remote {
             Some(id) => Ok(Some(id.to_string())),
             None => Err(Error::Usage(format!("{}/{CURRENT} names no build", self.url))),
         }
+    }
+
+    /// The current build, to be read where it lies; `None` when nothing is published.
+    pub async fn current_build(&self) -> Result<Option<CurrentBuild>> {
+        let Some(id) = self.current().await? else { return Ok(None) };
+        Ok(Some(match &self.folder {
+            Some(folder) => CurrentBuild::Folder(folder.join(BUILDS).join(&id)),
+            None => CurrentBuild::Store(crate::engine::store::StoreWarehouse::new(
+                self.store.clone(),
+                self.child(&format!("{BUILDS}/{id}")),
+                format!("{}/{BUILDS}/{id}", self.url),
+            )),
+        }))
     }
 
     /// Copies every object under `rel` (relative to the prefix) into `to`, keeping their paths.

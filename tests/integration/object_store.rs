@@ -163,6 +163,14 @@ fn build_query_and_case_study_on_s3_give_the_figures_of_a_local_build() {
     let remote = s3.rni_ok(d, &["query", "s3://rni/wh", FIGURES, "--format", "csv"]);
     assert!(local.lines().count() > 20, "{local}");
     assert_eq!(local, remote);
+    // Read in place: the tables and views, on the local engine and on Ballista, whose executor
+    // reads the objects itself.
+    let sql = "select authority_code, count(*) as n from episodes_scoped group by 1 order by 1";
+    let tables = rni_ok(d, &["query", "wh", sql, "--format", "csv"]);
+    assert!(tables.lines().count() > 2, "{tables}");
+    assert_eq!(s3.rni_ok(d, &["query", "s3://rni/wh", sql, "--format", "csv"]), tables);
+    assert_eq!(s3.rni_ok(d, &["query", "s3://rni/wh", sql, "--format", "csv", "--engine", "standalone"]), tables);
+    assert_eq!(s3.rni_ok(d, &["query", "s3://rni/wh", FIGURES, "--format", "csv", "--engine", "standalone"]), local);
     // A case study from the store's warehouse is the local one's.
     s3.rni_ok(d, &["case-study", "--warehouse", "s3://rni/wh", "--authority", "E09000017", "--out", "cs-s3"]);
     rni_ok(d, &["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", "cs-local"]);
