@@ -103,24 +103,28 @@ pub fn values_table(batch: &RecordBatch) -> Result<Arc<dyn TableProvider>> {
     Ok(Arc::new(ViewTable::new(plan, None)))
 }
 
+/// The rows of a table or view, counted by the session's engine.
+async fn count(ctx: &SessionContext, relation: &str, origin: &str) -> Result<i64> {
+    let batches = ctx
+        .sql(&format!("select count(*) as n from \"{relation}\""))
+        .await
+        .map_err(query_error(origin))?
+        .collect()
+        .await
+        .map_err(query_error(origin))?;
+    Ok(batches
+        .iter()
+        .filter(|b| b.num_rows() > 0)
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
+        .sum())
+}
+
 /// Stops when the cluster does not see every row of the warehouse's tables: for each table
 /// read from files, `rows` (what the files' footers hold, read by this process) against what
 /// a count on the cluster returns.
 pub async fn check_visible(ctx: &SessionContext, rows: &[(String, u64, String)]) -> Result<()> {
     for (table, expected, location) in rows {
-        let origin = format!("counting {table} on the cluster");
-        let batches = ctx
-            .sql(&format!("select count(*) as n from \"{table}\""))
-            .await
-            .map_err(query_error(&origin))?
-            .collect()
-            .await
-            .map_err(query_error(&origin))?;
-        let counted: i64 = batches
-            .iter()
-            .filter(|b| b.num_rows() > 0)
-            .filter_map(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
-            .sum();
+        let counted = count(ctx, table, &format!("counting {table} on the cluster")).await?;
         if counted as u64 != *expected {
             return Err(Error::Usage(format!(
                 "the Ballista cluster counts {counted} rows in table {table} where its files hold {expected}: \
@@ -138,20 +142,7 @@ pub async fn check_not_silently_empty(ctx: &SessionContext, metric: &str, sql: &
     let Some(inputs) = sql.lines().find_map(|l| l.strip_prefix("-- inputs:")) else { return Ok(()) };
     let inputs: Vec<&str> = inputs.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
     for input in &inputs {
-        let origin = format!("counting {input} for {metric}");
-        let batches = ctx
-            .sql(&format!("select count(*) as n from \"{input}\""))
-            .await
-            .map_err(query_error(&origin))?
-            .collect()
-            .await
-            .map_err(query_error(&origin))?;
-        let rows: i64 = batches
-            .iter()
-            .filter(|b| b.num_rows() > 0)
-            .filter_map(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
-            .sum();
-        if rows == 0 {
+        if count(ctx, input, &format!("counting {input} for {metric}")).await? == 0 {
             return Ok(());
         }
     }
