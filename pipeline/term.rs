@@ -26,7 +26,27 @@ pub enum LogFormat {
 pub fn init(format: LogFormat, is_quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if is_quiet { "warn" } else { "info" };
-    let filter = EnvFilter::try_from_env("RNI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = EnvFilter::try_from_env("RNI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // The object store's and the HTTP clients' own lines can name an object (a return's file
+    // may be named after a child), and Ballista's are its own bookkeeping: warnings only, at
+    // any RNI_LOG.
+    for quiet in [
+        "object_store",
+        "reqwest",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "tonic",
+        "tower",
+        "ballista",
+        "ballista_core",
+        "ballista_scheduler",
+        "ballista_executor",
+    ] {
+        if let Ok(directive) = format!("{quiet}=warn").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
