@@ -102,6 +102,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitStatus> {
             max_suppression: 0.05,
             include_notes: true,
             engine: Default::default(),
+            #[cfg(feature = "distributed")]
+            store: None,
         },
         &schemas,
     )?;

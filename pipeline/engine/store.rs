@@ -99,6 +99,17 @@ impl StoreWarehouse {
         Ok(metadata.file_metadata().num_rows().max(0) as u64)
     }
 
+    /// A file of the build (relative to its folder).
+    pub async fn get(&self, rel: &str) -> Result<Vec<u8>> {
+        let mut path = self.root.clone();
+        for part in rel.split('/') {
+            path = path.join(part);
+        }
+        let what = format!("cannot read {}/{rel}", self.url);
+        let got = self.store.get(&path).await.map_err(store_error(what.clone()))?;
+        Ok(got.bytes().await.map_err(store_error(what))?.to_vec())
+    }
+
     /// Whether the build holds a file (relative to its folder).
     pub async fn has(&self, rel: &str) -> bool {
         let mut path = self.root.clone();

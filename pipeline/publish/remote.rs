@@ -281,20 +281,6 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-/// The current build of the warehouse at `location`, copied into `warehouse/` of a new
-/// temporary folder (removed when the returned handle is dropped).
-pub fn current_copy(location: &Path) -> Result<tempfile::TempDir> {
-    let remote = Remote::parse(location)?;
-    let copy = tempfile::Builder::new()
-        .prefix("rni-warehouse-")
-        .tempdir()
-        .map_err(Error::io("cannot create a temporary folder in", std::env::temp_dir()))?;
-    if !blocking(remote.download_current(&copy.path().join("warehouse")))? {
-        return Err(Error::Usage(format!("no warehouse is published at {}", remote.url())));
-    }
-    Ok(copy)
-}
-
 /// Runs `work` on a runtime of its own (the commands are not async).
 pub fn blocking<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_multi_thread()

@@ -174,12 +174,15 @@ fn build_query_and_case_study_on_s3_give_the_figures_of_a_local_build() {
     // A case study from the store's warehouse is the local one's.
     s3.rni_ok(d, &["case-study", "--warehouse", "s3://rni/wh", "--authority", "E09000017", "--out", "cs-s3"]);
     rni_ok(d, &["case-study", "--warehouse", "wh", "--authority", "E09000017", "--out", "cs-local"]);
+    let standalone = ["--authority", "E09000017", "--out", "cs-s3-ballista", "--engine", "standalone"];
+    s3.rni_ok(d, &[&["case-study", "--warehouse", "s3://rni/wh"][..], &standalone[..]].concat());
     // Display names and record numbers are drawn afresh for every export: two exports are
     // compared by what disclosure control did and by their sizes.
     for file in ["disclosure-report.json", "profile_metrics.csv"] {
         let read = |out: &str| std::fs::read_to_string(d.join(out).join(file)).unwrap_or_default();
         assert!(!read("cs-local").is_empty(), "{file} written");
         assert_eq!(read("cs-local"), read("cs-s3"), "{file}");
+        assert_eq!(read("cs-local"), read("cs-s3-ballista"), "{file}");
     }
     for file in ["young_people.csv", "episodes.csv"] {
         let lines = |out: &str| std::fs::read_to_string(d.join(out).join(file)).unwrap_or_default().lines().count();

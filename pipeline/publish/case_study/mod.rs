@@ -63,6 +63,10 @@ pub struct CaseStudyOptions {
     pub include_notes: bool,
     /// The engine the records are pulled with.
     pub engine: crate::engine::session::Engine,
+    /// A build on object storage to pull the records from in place (`warehouse` then holds
+    /// only its published figures, for the profile).
+    #[cfg(feature = "distributed")]
+    pub store: Option<crate::engine::store::StoreWarehouse>,
 }
 
 /// One column of a pulled table: every value as optional text, lists as their items.
@@ -308,7 +312,15 @@ fn load(options: &CaseStudyOptions, schemas: &Schemas) -> Result<Loaded> {
         .build()
         .map_err(Error::io("cannot start the query engine", &options.warehouse))?;
     runtime.block_on(async {
-        let ctx = crate::engine::session::open_on(&options.warehouse, schemas, &options.engine).await?;
+        use crate::engine::session::{Warehouse, open_at};
+        #[cfg(feature = "distributed")]
+        let location = match &options.store {
+            Some(store) => Warehouse::Store(store),
+            None => Warehouse::Folder(&options.warehouse),
+        };
+        #[cfg(not(feature = "distributed"))]
+        let location = Warehouse::Folder(&options.warehouse);
+        let ctx = open_at(location, schemas, &std::env::temp_dir(), None, &options.engine).await?;
         let code = &options.authority_code;
         let get = |sql: String| {
             let ctx = &ctx;
