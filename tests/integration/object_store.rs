@@ -217,7 +217,7 @@ fn build_query_and_case_study_on_s3_give_the_figures_of_a_local_build() {
 }
 
 #[test]
-fn a_missing_warehouse_or_bucket_is_a_clear_error() {
+fn a_missing_warehouse_is_a_clear_error() {
     let Some(s3) = s3() else { return };
     let dir = temp();
     let out = s3.rni(dir.path(), &["query", "s3://rni/nothing-here", "select 1"]);
