@@ -22,7 +22,7 @@ use crate::config::schema::TableSchema;
 use crate::error::{Error, Result};
 
 /// Rows handed to validation at a time.
-pub const BATCH_ROWS: usize = 8192;
+pub const BATCH_ROWS: usize = 1024;
 
 pub use crate::ingest::raw::{RawCell, RawRow};
 

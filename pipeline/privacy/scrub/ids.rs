@@ -42,13 +42,38 @@ enum Finder {
 /// "10045"). A run of letters alone may start an id only if it is a prefix of one of these (the
 /// id goes on in the next run: "ep 1000-0014", "L CS001"); a run holding a digit only if its
 /// letters before the digit are one of them.
-#[derive(Default)]
 struct Starts {
     /// The leading letters of every id, uppercase.
     letters: HashSet<Vec<u8>>,
     /// Every prefix of those, the empty one included.
     prefixes: HashSet<Vec<u8>>,
     longest: usize,
+    /// The first two letters (see [`pair`]) of every entry of `letters` and of `prefixes`: most
+    /// runs of a text are ordinary words that no id begins like, told apart without hashing.
+    letters_pairs: Vec<bool>,
+    prefixes_pairs: Vec<bool>,
+}
+
+impl Default for Starts {
+    fn default() -> Self {
+        Starts {
+            letters: HashSet::default(),
+            prefixes: HashSet::default(),
+            longest: 0,
+            letters_pairs: vec![false; PAIRS],
+            prefixes_pairs: vec![false; PAIRS],
+        }
+    }
+}
+
+/// How many values [`pair`] takes.
+const PAIRS: usize = 27 * 27;
+
+/// The first two of some uppercase ASCII letters as one number: each letter 1 to 26, and 0 where
+/// there is none.
+fn pair(letters: &[u8]) -> usize {
+    let code = |i: usize| letters.get(i).map_or(0, |b| usize::from(b.wrapping_sub(b'A')).min(25) + 1);
+    code(0) * 27 + code(1)
 }
 
 impl Starts {
@@ -69,9 +94,11 @@ impl Starts {
         for end in 0..=n {
             if !self.prefixes.contains(&lead[..end]) {
                 self.prefixes.insert(lead[..end].to_vec());
+                self.prefixes_pairs[pair(&lead[..end])] = true;
             }
         }
         self.letters.insert(lead.to_vec());
+        self.letters_pairs[pair(lead)] = true;
         self.longest = self.longest.max(n);
     }
 
@@ -86,7 +113,11 @@ impl Starts {
         let lead = &mut lead[..n];
         lead.copy_from_slice(&bytes[..n]);
         lead.make_ascii_uppercase();
-        if n == bytes.len() { self.prefixes.contains(&lead[..]) } else { self.letters.contains(&lead[..]) }
+        if n == bytes.len() {
+            self.prefixes_pairs[pair(lead)] && self.prefixes.contains(&lead[..])
+        } else {
+            self.letters_pairs[pair(lead)] && self.letters.contains(&lead[..])
+        }
     }
 }
 
@@ -319,7 +350,13 @@ mod tests {
                 all.sort();
                 all.dedup();
             }
-            let open = Starts { letters: all.iter().cloned().collect(), prefixes: all.into_iter().collect(), longest: 6 };
+            let open = Starts {
+                letters: all.iter().cloned().collect(),
+                prefixes: all.into_iter().collect(),
+                longest: 6,
+                letters_pairs: vec![true; PAIRS],
+                prefixes_pairs: vec![true; PAIRS],
+            };
             proptest::prop_assert_eq!(find_in_runs(&text, by_key, *longest, starts), find_in_runs(&text, by_key, *longest, &open));
         }
     }

@@ -102,32 +102,39 @@ impl Pattern {
     pub(super) fn apply<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         let mut out = String::new();
         let mut last = 0;
-        let spans: Box<dyn Iterator<Item = (usize, usize)> + '_> = if self.has_group {
-            Box::new(
-                self.regex
-                    .captures_iter(text)
-                    .filter_map(|caps| caps.name("x").or_else(|| caps.get(0)).map(|m| (m.start(), m.end()))),
-            )
-        } else {
-            Box::new(self.regex.find_iter(text).map(|m| (m.start(), m.end())))
-        };
-        for (start, end) in spans {
+        let mut replaced = false;
+        let mut take = |start: usize, end: usize| {
             let mut start = start;
             if let Check::Place = self.check {
                 // "took YP to hillingdon hospital": the place is the run of words before its kind.
                 match place_start(&text[start..end]) {
                     Some(offset) => start += offset,
-                    None => continue,
+                    None => return,
                 }
             }
             if start < last || !self.check_span(text, start, end) {
-                continue;
+                return;
+            }
+            if !replaced {
+                out.reserve(text.len() + 16);
+                replaced = true;
             }
             out.push_str(&text[last..start]);
             out.push_str(self.label);
             last = end;
+        };
+        if self.has_group {
+            for caps in self.regex.captures_iter(text) {
+                if let Some(m) = caps.name("x").or_else(|| caps.get(0)) {
+                    take(m.start(), m.end());
+                }
+            }
+        } else {
+            for m in self.regex.find_iter(text) {
+                take(m.start(), m.end());
+            }
         }
-        if last == 0 && out.is_empty() {
+        if !replaced {
             return std::borrow::Cow::Borrowed(text);
         }
         out.push_str(&text[last..]);
@@ -199,12 +206,24 @@ fn is_reference(s: &str) -> bool {
         "min", "mins", "minute", "minutes", "month", "months", "am", "pm", "th", "st", "nd", "rd", "kg", "km", "mg",
         "ml", "cm", "mm", "ft", "mph", "k", "m", "h", "x", "yo", "gb", "mb", "p", "pc", "plus", "odd", "ish",
     ];
-    let letters: Vec<String> =
-        s.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
-    let is_quantity = digits <= 4 && !letters.is_empty() && letters.iter().all(|w| UNITS.contains(&w.as_str()));
-    !is_year_range
-        && !is_quantity
-        && (digits >= 5 || (digits >= 2 && alnum >= 6 && letters.iter().map(String::len).sum::<usize>() >= 2))
+    // The runs of letters, compared without allocating (a unit is ASCII; a run outside ASCII
+    // is lowercased only to be compared and measured).
+    let mut runs = s.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).peekable();
+    let has_letters = runs.peek().is_some();
+    let mut letter_bytes = 0;
+    let mut all_units = true;
+    for w in runs {
+        if w.is_ascii() {
+            letter_bytes += w.len();
+            all_units &= UNITS.iter().any(|u| u.eq_ignore_ascii_case(w));
+        } else {
+            let lower = w.to_lowercase();
+            letter_bytes += lower.len();
+            all_units &= UNITS.contains(&lower.as_str());
+        }
+    }
+    let is_quantity = digits <= 4 && has_letters && all_units;
+    !is_year_range && !is_quantity && (digits >= 5 || (digits >= 2 && alnum >= 6 && letter_bytes >= 2))
 }
 
 /// A handle written with dots ("tee.money.5811", "k.dee2"): letters and a digit, not a number,
@@ -331,8 +350,14 @@ fn is_street_address(s: &str) -> bool {
         "weeks", "days", "hours", "times", "men", "women", "friends", "youths", "young", "was", "were", "is", "seen",
         "sessions", "visits", "months", "years", "minutes", "mins", "hrs", "miles", "streets", "lads", "members",
     ];
-    !s.split_whitespace()
-        .any(|w| NOT_STREET.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase().as_str()))
+    !s.split_whitespace().any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+        if w.is_ascii() {
+            NOT_STREET.iter().any(|n| n.eq_ignore_ascii_case(w))
+        } else {
+            NOT_STREET.contains(&w.to_lowercase().as_str())
+        }
+    })
 }
 
 /// Whether a character is one that most typed patterns need: a digit (any script) or `@`.
