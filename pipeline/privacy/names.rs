@@ -106,14 +106,16 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
         .chain(other_ids.iter().map(|(i, _)| *i))
         .collect();
     let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
-    let text = |c: &RawCell| match c {
+    // Each cell is read once, so its string is moved out of the row rather than copied.
+    let text = |c: &mut RawCell| match std::mem::replace(c, RawCell::Empty) {
+        RawCell::Text(t) if t.trim().len() == t.len() => t,
         RawCell::Text(t) => t.trim().to_string(),
         RawCell::Number(n) => n.to_string(),
         _ => String::new(),
     };
     while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
-        for row in batch {
-            let id = id_col.map(|c| text(&row.cells[c])).unwrap_or_default();
+        for mut row in batch {
+            let id = id_col.map(|c| text(&mut row.cells[c])).unwrap_or_default();
             let token = if id.is_empty() {
                 "[PERSON]".to_string()
             } else {
@@ -122,8 +124,8 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             if !id.is_empty() {
                 out.ids.push((token.clone(), id.clone()));
             }
-            let cell = |kind: NameColumn| {
-                name_cols.iter().find(|(_, k)| *k == kind).map(|(i, _)| text(&row.cells[*i])).unwrap_or_default()
+            let mut cell = |kind: NameColumn| {
+                name_cols.iter().find(|(_, k)| *k == kind).map(|(i, _)| text(&mut row.cells[*i])).unwrap_or_default()
             };
             let (first, last) = (cell(NameColumn::First), cell(NameColumn::Last));
             if !first.is_empty() || !last.is_empty() {
@@ -142,7 +144,7 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
             for parent in parents.split([';', ',', '/', '&']).map(str::trim).filter(|p| !p.is_empty()) {
                 out.people.push(("[NAME]".to_string(), parent.to_string(), String::new()));
             }
-            if let Some(school) = school_col.map(|c| text(&row.cells[c])).filter(|s| !s.is_empty()) {
+            if let Some(school) = school_col.map(|c| text(&mut row.cells[c])).filter(|s| !s.is_empty()) {
                 out.schools.push(school);
             }
             for (i, token) in &other_ids {

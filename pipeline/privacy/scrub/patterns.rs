@@ -100,6 +100,11 @@ impl Pattern {
     /// not cut into a word (Unicode letters and digits count, so `Stępień` is never cut at
     /// `St`) and passes the pattern's check.
     pub(super) fn apply<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if let Check::Reference = self.check
+            && !may_hold_reference(text)
+        {
+            return std::borrow::Cow::Borrowed(text);
+        }
         let mut out = String::new();
         let mut last = 0;
         let mut replaced = false;
@@ -224,6 +229,42 @@ fn is_reference(s: &str) -> bool {
     }
     let is_quantity = digits <= 4 && has_letters && all_units;
     !is_year_range && !is_quantity && (digits >= 5 || (digits >= 2 && alnum >= 6 && letter_bytes >= 2))
+}
+
+/// Whether a text has a run of characters that a reference could be cut from: ASCII letters and
+/// digits, `/`, `-`, or any character outside ASCII (case-insensitive classes take in a few of
+/// those), at least five bytes long with at least two ASCII digits. A match of a pattern checked
+/// by [`is_reference`] lies inside one such run and is never longer nor holds more digits than
+/// it, so a text without one can skip that pattern. The digits of a young person's token
+/// (`[PERSON:1a2b3c4d]`) count for nothing: a match there is inside a placeholder, never kept.
+fn may_hold_reference(text: &str) -> bool {
+    let (mut len, mut digits) = (0usize, 0usize);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b == b'['
+            && let Some(token) = bytes[i..].strip_prefix(b"PERSON:")
+        {
+            let hex = token.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if hex > 0 && token.get(hex) == Some(&b']') {
+                i += "PERSON:".len() + hex + 1;
+                (len, digits) = (0, 0);
+                continue;
+            }
+        }
+        if b.is_ascii_alphanumeric() || b == b'/' || b == b'-' || b >= 0x80 {
+            len += 1;
+            digits += usize::from(b.is_ascii_digit());
+            if len >= 5 && digits >= 2 {
+                return true;
+            }
+        } else {
+            (len, digits) = (0, 0);
+        }
+    }
+    false
 }
 
 /// A handle written with dots ("tee.money.5811", "k.dee2"): letters and a digit, not a number,
@@ -518,6 +559,33 @@ mod tests {
             let label = p.label.trim_matches(['[', ']']);
             assert!(LABELS.contains(&label), "{label} is a known label");
         }
+    }
+
+    proptest::proptest! {
+        /// Skipping the reference pattern on texts without a run that could hold one loses no
+        /// reference.
+        #[test]
+        fn the_reference_precheck_loses_nothing(text in "([a-zA-Z0-9/\\- .,:Kſ٣]|\\[PERSON:[0-9a-f]{1,9}\\]?){0,30}") {
+            let pattern = patterns().list.iter().find(|p| matches!(p.check, Check::Reference)).expect("pattern");
+            if !may_hold_reference(&text) {
+                let found = pattern.regex.find_iter(&text).any(|m| pattern.check_span(&text, m.start(), m.end()));
+                proptest::prop_assert!(!found, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn references_are_told_from_numbers_with_units() {
+        for s in ["AB123456", "12345", "LCS-2024-0042", "REF/12345"] {
+            assert!(is_reference(s) && may_hold_reference(s), "{s}");
+        }
+        for s in ["18-week", "2-year-old", "24hrs", "2024/25", "15", "3rd"] {
+            assert!(!is_reference(s), "{s}");
+        }
+        assert!(!may_hold_reference("aged 15 on 3 May, 12-1 AB") && may_hold_reference("ab-12 x ab1-2x"));
+        assert!(
+            !may_hold_reference("[PERSON:1a2b3c4d] and [PERSON:99999999]'s") && may_hold_reference("[PERSON:12345")
+        );
     }
 
     #[test]
