@@ -183,6 +183,8 @@ enum Inner {
     Sheet(calamine::Range<calamine::Data>, usize),
     /// An XML return: the rows of one table, streamed (see [`crate::ingest::xml`]).
     Xml(Box<crate::ingest::xml::XmlRows>, TableSchema),
+    /// Every row already read, in batches (see [`TableReader::into_held`]).
+    Held(std::collections::VecDeque<Vec<RawRow>>),
 }
 
 impl TableReader {
@@ -300,8 +302,51 @@ impl TableReader {
         self
     }
 
+    /// The same table with every row read now and held in memory, so that two passes over it
+    /// read the file once: the rows come again from [`TableReader::next_batch`], and
+    /// [`TableReader::held_rows`] shows them meanwhile. `None` when the table has more than
+    /// `max_rows` rows (memory must not grow with a file) or cannot be read to its end: then
+    /// open it again and read it as it comes.
+    pub fn into_held(mut self, max_rows: usize) -> Option<TableReader> {
+        let mut held = std::collections::VecDeque::new();
+        let mut rows = 0;
+        loop {
+            match self.next_batch(BATCH_ROWS) {
+                Ok(Some(batch)) => {
+                    rows += batch.len();
+                    if rows > max_rows {
+                        return None;
+                    }
+                    held.push_back(batch);
+                }
+                Ok(None) => break,
+                Err(_) => return None,
+            }
+        }
+        self.rows_read = 0;
+        self.inner = Inner::Held(held);
+        Some(self)
+    }
+
+    /// The rows a reader made by [`TableReader::into_held`] still holds; none for any other.
+    pub fn held_rows(&self) -> impl Iterator<Item = &RawRow> {
+        let held = match &self.inner {
+            Inner::Held(batches) => Some(batches.iter().flatten()),
+            _ => None,
+        };
+        held.into_iter().flatten()
+    }
+
     /// The next batch of up to `max` rows; `None` at the end of the table.
     pub fn next_batch(&mut self, max: usize) -> Result<Option<Vec<RawRow>>> {
+        if let Inner::Held(batches) = &mut self.inner {
+            let Some(mut batch) = batches.pop_front() else { return Ok(None) };
+            if batch.len() > max.max(1) {
+                batches.push_front(batch.split_off(max.max(1)));
+            }
+            self.rows_read += batch.len();
+            return Ok(Some(batch));
+        }
         let mut out = Vec::with_capacity(max.min(BATCH_ROWS));
         match &mut self.inner {
             Inner::Bytes(reader, record) => {
@@ -347,6 +392,7 @@ impl TableReader {
                 }
             }
             Inner::Xml(rows, schema) => rows.next_rows(max, &mut out, schema)?,
+            Inner::Held(_) => {}
             Inner::Sheet(range, next) => {
                 let height = range.height();
                 while out.len() < max && *next < height {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::config::schema::{IdKind, Schemas, TableSchema, Treatment};
 use crate::ingest::discover::ReturnDir;
 use crate::ingest::normalise::normalise;
-use crate::ingest::read::{BATCH_ROWS, RawCell, TableReader};
+use crate::ingest::read::{BATCH_ROWS, RawCell, RawRow, TableReader};
 use crate::privacy::keys::Pseudonymiser;
 use crate::privacy::scrub::{Lexicon, Scrubber, person_token};
 
@@ -62,7 +62,7 @@ impl KnownNames {
 }
 
 /// The table the names pass reads: the young people, with their names and ids.
-const NAMES_TABLE: &str = "young_people";
+pub const NAMES_TABLE: &str = "young_people";
 
 /// The columns of `young_people` that hold a name: (column, how to read it).
 const NAME_COLUMNS: &[(&str, NameColumn)] = &[
@@ -88,7 +88,15 @@ enum NameColumn {
 /// Names of every young person in the return, with their tokens, and their schools.
 /// Rows that fail validation still count: their names must not leak either. The table is
 /// read even when it lacks a column that validation requires.
-fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonymiser, out: &mut KnownNames) {
+/// `held`: the table already read (see [`TableReader::into_held`]), whose rows are looked at
+/// instead of reading the file again.
+fn names_in_return(
+    ret: &ReturnDir,
+    schemas: &Schemas,
+    pseudonymiser: &Pseudonymiser,
+    held: Option<&TableReader>,
+    out: &mut KnownNames,
+) {
     let Some(schema) = schemas.table(NAMES_TABLE) else { return };
     let Some(source) = ret.tables.get(&schema.name) else { return };
     let col = |name: &str| schema.column_index(name);
@@ -105,7 +113,6 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
         .chain(school_col)
         .chain(other_ids.iter().map(|(i, _)| *i))
         .collect();
-    let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
     // Each cell is read once, so its string is moved out of the row rather than copied.
     let text = |c: &mut RawCell| match std::mem::replace(c, RawCell::Empty) {
         RawCell::Text(t) if t.trim().len() == t.len() => t,
@@ -113,43 +120,61 @@ fn names_in_return(ret: &ReturnDir, schemas: &Schemas, pseudonymiser: &Pseudonym
         RawCell::Number(n) => n.to_string(),
         _ => String::new(),
     };
-    while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
-        for mut row in batch {
-            let id = id_col.map(|c| text(&mut row.cells[c])).unwrap_or_default();
-            let token = if id.is_empty() {
-                "[PERSON]".to_string()
-            } else {
-                person_token(&pseudonymiser.pseudonym(IdKind::Person, &ret.authority_code, &id))
-            };
-            if !id.is_empty() {
-                out.ids.push((token.clone(), id.clone()));
+    let mut learn = |row: &mut RawRow| {
+        let id = id_col.map(|c| text(&mut row.cells[c])).unwrap_or_default();
+        let token = if id.is_empty() {
+            "[PERSON]".to_string()
+        } else {
+            person_token(&pseudonymiser.pseudonym(IdKind::Person, &ret.authority_code, &id))
+        };
+        if !id.is_empty() {
+            out.ids.push((token.clone(), id.clone()));
+        }
+        let mut cell = |kind: NameColumn| {
+            name_cols.iter().find(|(_, k)| *k == kind).map(|(i, _)| text(&mut row.cells[*i])).unwrap_or_default()
+        };
+        let (first, last) = (cell(NameColumn::First), cell(NameColumn::Last));
+        if !first.is_empty() || !last.is_empty() {
+            out.people.push((token.clone(), first, last));
+        }
+        let full = cell(NameColumn::Full);
+        if let Some((given, family)) = full.trim().rsplit_once(char::is_whitespace) {
+            out.people.push((token.clone(), given.trim().to_string(), family.trim().to_string()));
+        } else if !full.is_empty() {
+            out.people.push((token.clone(), full, String::new()));
+        }
+        for alias in cell(NameColumn::Other).split([';', ',', '/']).map(str::trim).filter(|a| !a.is_empty()) {
+            out.people.push((token.clone(), alias.to_string(), String::new()));
+        }
+        let parents = cell(NameColumn::Parents);
+        for parent in parents.split([';', ',', '/', '&']).map(str::trim).filter(|p| !p.is_empty()) {
+            out.people.push(("[NAME]".to_string(), parent.to_string(), String::new()));
+        }
+        if let Some(school) = school_col.map(|c| text(&mut row.cells[c])).filter(|s| !s.is_empty()) {
+            out.schools.push(school);
+        }
+        for (i, token) in &other_ids {
+            if let Some(id) = id_text(&row.cells[*i]) {
+                out.ids.push((token.clone(), id));
             }
-            let mut cell = |kind: NameColumn| {
-                name_cols.iter().find(|(_, k)| *k == kind).map(|(i, _)| text(&mut row.cells[*i])).unwrap_or_default()
-            };
-            let (first, last) = (cell(NameColumn::First), cell(NameColumn::Last));
-            if !first.is_empty() || !last.is_empty() {
-                out.people.push((token.clone(), first, last));
+        }
+    };
+    match held {
+        Some(reader) => {
+            // The rows are read again later: the cells this pass needs are copied into one row.
+            let mut copy = RawRow { row: 0, cells: vec![RawCell::Empty; schema.columns.len()] };
+            for row in reader.held_rows() {
+                for &c in &wanted {
+                    copy.cells[c] = row.cells.get(c).cloned().unwrap_or(RawCell::Empty);
+                }
+                learn(&mut copy);
             }
-            let full = cell(NameColumn::Full);
-            if let Some((given, family)) = full.trim().rsplit_once(char::is_whitespace) {
-                out.people.push((token.clone(), given.trim().to_string(), family.trim().to_string()));
-            } else if !full.is_empty() {
-                out.people.push((token.clone(), full, String::new()));
-            }
-            for alias in cell(NameColumn::Other).split([';', ',', '/']).map(str::trim).filter(|a| !a.is_empty()) {
-                out.people.push((token.clone(), alias.to_string(), String::new()));
-            }
-            let parents = cell(NameColumn::Parents);
-            for parent in parents.split([';', ',', '/', '&']).map(str::trim).filter(|p| !p.is_empty()) {
-                out.people.push(("[NAME]".to_string(), parent.to_string(), String::new()));
-            }
-            if let Some(school) = school_col.map(|c| text(&mut row.cells[c])).filter(|s| !s.is_empty()) {
-                out.schools.push(school);
-            }
-            for (i, token) in &other_ids {
-                if let Some(id) = id_text(&row.cells[*i]) {
-                    out.ids.push((token.clone(), id));
+        }
+        None => {
+            let Ok(mut reader) = TableReader::open_columns(source, schema, &wanted) else { return };
+            while let Ok(Some(batch)) = reader.next_batch(BATCH_ROWS) {
+                for mut row in batch {
+                    learn(&mut row);
                 }
             }
         }
@@ -213,10 +238,21 @@ pub fn names_by_authority<'r>(
     schemas: &Schemas,
     pseudonymiser: &Pseudonymiser,
 ) -> BTreeMap<String, KnownNames> {
+    names_by_authority_held(returns, schemas, pseudonymiser, |_| None)
+}
+
+/// [`names_by_authority`], with the young people's tables that are already read (`held`, by
+/// return) looked at instead of their files.
+pub fn names_by_authority_held<'r, 'h>(
+    returns: impl IntoIterator<Item = &'r ReturnDir>,
+    schemas: &Schemas,
+    pseudonymiser: &Pseudonymiser,
+    held: impl Fn(&ReturnDir) -> Option<&'h TableReader>,
+) -> BTreeMap<String, KnownNames> {
     let mut names: BTreeMap<String, KnownNames> = BTreeMap::new();
     for ret in returns {
         let known = names.entry(ret.authority_code.clone()).or_default();
-        names_in_return(ret, schemas, pseudonymiser, known);
+        names_in_return(ret, schemas, pseudonymiser, held(ret), known);
         other_ids_in_return(ret, schemas, known);
     }
     for known in names.values_mut() {

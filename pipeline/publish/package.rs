@@ -25,7 +25,7 @@ use crate::ingest::discover::ReturnDir;
 use crate::ingest::read::{BATCH_ROWS, TableReader, TableSource};
 use crate::ingest::validate::{Rejection, ReturnIndex, TableValidator};
 use crate::privacy::keys::Pseudonymiser;
-use crate::privacy::names::names_by_authority;
+use crate::privacy::names::{NAMES_TABLE, names_by_authority_held};
 use crate::privacy::pseudonymise::TablePseudonymiser;
 use crate::privacy::scrub::{Lexicon, Scrubber};
 use crate::publish::manifest::{InputReport, OutputReport, PackageManifest, sha256_file, write_json};
@@ -137,6 +137,19 @@ pub fn process_return(
     base: &Path,
     known: &BTreeMap<PathBuf, String>,
 ) -> Result<ReturnReport> {
+    process_return_held(ret, schemas, stage, base, known, None)
+}
+
+/// [`process_return`], with the young people's table already read (`held`, see
+/// [`TableReader::into_held`]) taken from memory instead of its file.
+fn process_return_held(
+    ret: &ReturnDir,
+    schemas: &Schemas,
+    stage: Stage<'_>,
+    base: &Path,
+    known: &BTreeMap<PathBuf, String>,
+    mut held: Option<TableReader>,
+) -> Result<ReturnReport> {
     let mut report = ReturnReport {
         authority_code: ret.authority_code.clone(),
         period: ret.label(),
@@ -167,7 +180,8 @@ pub fn process_return(
             }
         };
         let input = InputReport::new(relative(&source.path, base), source.sheet.clone(), &schema.name, ret, sha256);
-        let outcome = process_table(ret, schema, source, stage, &mut index, input);
+        let held = if schema.name == NAMES_TABLE { held.take() } else { None };
+        let outcome = process_table(ret, schema, source, stage, &mut index, input, held);
         if let Some(e) = &outcome.input.error {
             tracing::warn!(authority = %ret.authority_code, period = %ret.label(), table = %schema.name, "{e}");
         }
@@ -186,9 +200,10 @@ fn process_table(
     stage: Stage<'_>,
     index: &mut ReturnIndex,
     input: InputReport,
+    held: Option<TableReader>,
 ) -> TableOutcome {
     let mut outcome = TableOutcome { input, rejected: Vec::new(), output: None };
-    match read_table(ret, schema, source, stage, index, &mut outcome) {
+    match read_table(ret, schema, source, stage, index, &mut outcome, held) {
         Ok(output) => outcome.output = output,
         Err(e) => outcome.input.error = Some(e.to_string()),
     }
@@ -202,8 +217,12 @@ fn read_table(
     stage: Stage<'_>,
     index: &mut ReturnIndex,
     outcome: &mut TableOutcome,
+    held: Option<TableReader>,
 ) -> Result<Option<OutputReport>> {
-    let mut reader = TableReader::open(source, schema)?;
+    let mut reader = match held {
+        Some(reader) => reader,
+        None => TableReader::open(source, schema)?,
+    };
     outcome.input.encoding = reader.encoding.to_string();
     outcome.input.notes = reader.header_notes.clone();
     let mut validator = TableValidator::new(schema, ret.period, index);
@@ -297,6 +316,33 @@ fn unique_returns<'r>(returns: impl Iterator<Item = &'r ReturnDir>) -> Vec<&'r R
     returns.filter(|r| seen.insert(r.dir.canonicalize().unwrap_or_else(|_| r.dir.clone()))).collect()
 }
 
+/// Rows of one authority's young people's tables that preparing holds in memory between the
+/// names pass and the main pass (about 50 MB); a table beyond it is read twice.
+const HELD_ROWS: usize = 65_536;
+/// Files larger than this are not held at all (a CSV row of young people is about 250 bytes).
+const HELD_BYTES: u64 = 64 << 20;
+
+/// Each return's young people's table read into memory, while they fit in [`HELD_ROWS`]
+/// together; `None` for the others (read twice) and for a table that cannot be read to its end
+/// (the main pass reports why).
+fn hold_young_people(returns: &[&ReturnDir], schemas: &Schemas) -> Vec<Option<TableReader>> {
+    let Some(schema) = schemas.table(NAMES_TABLE) else { return Vec::new() };
+    let mut budget = HELD_ROWS;
+    returns
+        .iter()
+        .map(|ret| {
+            let source = ret.tables.get(&schema.name)?;
+            // A file far larger than the rows held would only be read in part and dropped.
+            if std::fs::metadata(&source.path).ok()?.len() > HELD_BYTES {
+                return None;
+            }
+            let reader = TableReader::open(source, schema).ok()?.into_held(budget)?;
+            budget -= reader.held_rows().count();
+            Some(reader)
+        })
+        .collect()
+}
+
 /// Runs every return given (found under `base`) in `mode`, with a progress bar.
 pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode<'_>) -> Result<RunReport> {
     let started = Instant::now();
@@ -307,13 +353,22 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
         .par_iter()
         .map(|code| {
             let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
+            // Preparing reads each young people's table once when it fits: the names pass and
+            // then the main pass take its rows from memory.
+            let mut held: Vec<Option<TableReader>> = match mode {
+                Mode::Prepare { .. } => hold_young_people(&mine, schemas),
+                Mode::Validate => Vec::new(),
+            };
             let scrubber = match mode {
                 Mode::Prepare { pseudonymiser, lexicon, names_from, .. } => {
                     let started = Instant::now();
                     let sources = unique_returns(
                         mine.iter().copied().chain(names_from.iter().filter(|r| &r.authority_code == code)),
                     );
-                    let known = names_by_authority(sources, schemas, pseudonymiser).remove(code);
+                    let held_of = |r: &ReturnDir| {
+                        mine.iter().position(|m| std::ptr::eq(*m, r)).and_then(|i| held.get(i)?.as_ref())
+                    };
+                    let known = names_by_authority_held(sources, schemas, pseudonymiser, held_of).remove(code);
                     tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "names read");
                     Some(known.unwrap_or_default().scrubber(lexicon))
                 }
@@ -326,9 +381,10 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
                 _ => Stage::Validate,
             };
             let mut reports = Vec::new();
-            for ret in mine {
+            held.resize_with(mine.len(), || None);
+            for (ret, held) in mine.into_iter().zip(held) {
                 let started = Instant::now();
-                let r = process_return(ret, schemas, stage, base, &BTreeMap::new())?;
+                let r = process_return_held(ret, schemas, stage, base, &BTreeMap::new(), held)?;
                 tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "return processed");
                 tracing::info!(
                     authority = %r.authority_code,
