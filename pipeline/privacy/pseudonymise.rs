@@ -45,7 +45,13 @@ pub struct TablePseudonymiser<'a> {
     scrubber: &'a Scrubber,
     /// Postcodes that were not valid UK postcodes (their district is left empty).
     pub postcodes_malformed: usize,
+    /// The pseudonyms of the schools met so far: a return names a few hundred schools over
+    /// thousands of rows, so each is keyed once.
+    schools: std::collections::HashMap<String, String>,
 }
+
+/// Most schools whose pseudonyms a table keeps (a table naming more keys the rest each time).
+const SCHOOLS_KEPT: usize = 100_000;
 
 fn days_since_epoch(d: NaiveDate) -> i32 {
     d.num_days_from_ce() - 719_163
@@ -68,7 +74,15 @@ impl<'a> TablePseudonymiser<'a> {
         period: Period,
         scrubber: &'a Scrubber,
     ) -> Self {
-        TablePseudonymiser { schema, pseudonymiser, authority_code, period, scrubber, postcodes_malformed: 0 }
+        TablePseudonymiser {
+            schema,
+            pseudonymiser,
+            authority_code,
+            period,
+            scrubber,
+            postcodes_malformed: 0,
+            schools: std::collections::HashMap::new(),
+        }
     }
 
     /// The column of the row's young person (a person id, not a list), when the table also
@@ -134,6 +148,18 @@ impl<'a> TablePseudonymiser<'a> {
                                 match (v, known.get(row)) {
                                     (Value::Null, _) => b.append_null(),
                                     (Value::Text(_), Some(Some(pseudonym))) => b.append_value(pseudonym),
+                                    (Value::Text(id), _) if kind == IdKind::School => {
+                                        match self.schools.get(id) {
+                                            Some(pseudonym) => b.append_value(pseudonym),
+                                            None => {
+                                                let pseudonym = p.pseudonym(kind, authority, id);
+                                                b.append_value(&pseudonym);
+                                                if self.schools.len() < SCHOOLS_KEPT {
+                                                    self.schools.insert(id.clone(), pseudonym);
+                                                }
+                                            }
+                                        }
+                                    }
                                     (Value::Text(id), _) => b.append_value(p.pseudonym(kind, authority, id)),
                                     _ => return Err(fail()),
                                 }
