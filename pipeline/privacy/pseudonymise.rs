@@ -148,18 +148,16 @@ impl<'a> TablePseudonymiser<'a> {
                                 match (v, known.get(row)) {
                                     (Value::Null, _) => b.append_null(),
                                     (Value::Text(_), Some(Some(pseudonym))) => b.append_value(pseudonym),
-                                    (Value::Text(id), _) if kind == IdKind::School => {
-                                        match self.schools.get(id) {
-                                            Some(pseudonym) => b.append_value(pseudonym),
-                                            None => {
-                                                let pseudonym = p.pseudonym(kind, authority, id);
-                                                b.append_value(&pseudonym);
-                                                if self.schools.len() < SCHOOLS_KEPT {
-                                                    self.schools.insert(id.clone(), pseudonym);
-                                                }
+                                    (Value::Text(id), _) if kind == IdKind::School => match self.schools.get(id) {
+                                        Some(pseudonym) => b.append_value(pseudonym),
+                                        None => {
+                                            let pseudonym = p.pseudonym(kind, authority, id);
+                                            b.append_value(&pseudonym);
+                                            if self.schools.len() < SCHOOLS_KEPT {
+                                                self.schools.insert(id.clone(), pseudonym);
                                             }
                                         }
-                                    }
+                                    },
                                     (Value::Text(id), _) => b.append_value(p.pseudonym(kind, authority, id)),
                                     _ => return Err(fail()),
                                 }

@@ -155,6 +155,7 @@ impl ReturnIds {
         if by_key.len() == 0 {
             return None;
         }
+        by_key.seal();
         let finder = if all_ascii && starts.longest <= 64 {
             Finder::Runs { by_key, longest, starts }
         } else {

@@ -196,6 +196,9 @@ impl Scrubber {
                 add(w, token, &mut single);
             }
         }
+        // Most words of a note are no one's name: the filters answer those from the cache.
+        single.seal();
+        pairs.seal();
         Scrubber { single, pairs, lexicon, schools: None, ids: None }
     }
 

@@ -30,20 +30,62 @@ impl InlineWord {
 }
 
 /// A map keyed by words. Look-ups run for every word of every note, so short words (nearly
-/// all of them) sit inline in the table, where a look-up compares them in place.
+/// all of them) sit inline in the table, where a look-up compares them in place. Once
+/// [`WordMap::seal`]ed, a Bloom filter of its words, small enough for the cache, answers most
+/// look-ups of a word it does not hold without touching the table.
 pub(super) struct WordMap<V> {
     short: HashMap<InlineWord, V>,
     long: HashMap<String, V>,
+    /// Two bits per word held (see [`filter_positions`]); empty when not sealed, or changed since.
+    filter: Vec<u64>,
 }
 
 impl<V> Default for WordMap<V> {
     fn default() -> Self {
-        WordMap { short: HashMap::default(), long: HashMap::default() }
+        WordMap { short: HashMap::default(), long: HashMap::default(), filter: Vec::new() }
     }
 }
 
+/// The two bits of a word in a filter of `words` 64-bit words (a power of two).
+fn filter_positions(word: &str, words: usize) -> (usize, usize) {
+    // FNV-1a, then a multiply to spread its bits: the two positions come from its two halves.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in word.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h = (h ^ (h >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mask = (words * 64 - 1) as u64;
+    ((h & mask) as usize, ((h >> 32) & mask) as usize)
+}
+
 impl<V> WordMap<V> {
+    /// Builds the filter of the words held now: call once every word is in.
+    pub(super) fn seal(&mut self) {
+        // Sixteen bits per word, two set by each: about one look-up in seventy of a word that is
+        // not held reaches the table.
+        let words = (self.len() * 16 / 64).max(64).next_power_of_two();
+        let mut filter = vec![0u64; words];
+        for (word, _) in self.entries() {
+            let (a, b) = filter_positions(word, words);
+            filter[a / 64] |= 1 << (a % 64);
+            filter[b / 64] |= 1 << (b % 64);
+        }
+        self.filter = filter;
+    }
+
+    /// Whether the word may be held: `false` only when the filter says it is not.
+    fn may_hold(&self, word: &str) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let (a, b) = filter_positions(word, self.filter.len());
+        self.filter[a / 64] & (1 << (a % 64)) != 0 && self.filter[b / 64] & (1 << (b % 64)) != 0
+    }
+
     pub(super) fn get(&self, word: &str) -> Option<&V> {
+        if !self.may_hold(word) {
+            return None;
+        }
         match InlineWord::new(word) {
             Some(key) => self.short.get(&key),
             None => self.long.get(word),
@@ -58,6 +100,7 @@ impl<V> WordMap<V> {
     }
 
     pub(super) fn insert(&mut self, word: &str, value: V) {
+        self.filter.clear();
         match InlineWord::new(word) {
             Some(key) => self.short.insert(key, value),
             None => self.long.insert(word.to_string(), value),
@@ -75,6 +118,7 @@ impl<V> WordMap<V> {
 
     /// Inserts `value`, or merges it into the value already held for the word; one look-up.
     pub(super) fn upsert(&mut self, word: &str, value: V, merge: impl FnOnce(&mut V, V)) {
+        self.filter.clear();
         match InlineWord::new(word) {
             Some(key) => match self.short.entry(key) {
                 std::collections::hash_map::Entry::Occupied(mut held) => merge(held.get_mut(), value),
@@ -270,5 +314,28 @@ mod tests {
         }
         assert!(map.get("ab\0").is_none() && map.get("a").is_none() && map.get(&"a".repeat(INLINE + 2)).is_none());
         assert_eq!(map.len(), 4);
+    }
+
+    proptest::proptest! {
+        /// A sealed map answers every look-up as the map without its filter does, and an insert
+        /// after sealing is found.
+        #[test]
+        fn a_sealed_map_answers_as_the_map(
+            words in proptest::collection::vec("[a-zé]{0,30}", 0..200),
+            probes in proptest::collection::vec("[a-zé]{0,30}", 0..200),
+        ) {
+            let mut sealed = WordMap::default();
+            let mut open = WordMap::default();
+            for (n, w) in words.iter().enumerate() {
+                sealed.insert(w, n);
+                open.insert(w, n);
+            }
+            sealed.seal();
+            for p in words.iter().chain(&probes) {
+                proptest::prop_assert_eq!(sealed.get(p), open.get(p));
+            }
+            sealed.insert("zzzz", 7);
+            proptest::prop_assert_eq!(sealed.get("zzzz"), Some(&7));
+        }
     }
 }
