@@ -32,7 +32,7 @@ fn compact_id(id: &str) -> String {
 /// How the ids are looked for.
 enum Finder {
     /// Every id is ASCII letters and digits: windows of runs, looked up by their uppercase form.
-    Runs { by_key: WordMap<Target>, longest: usize, starts: Starts },
+    Runs { by_key: WordMap<Target>, longest: usize, starts: Box<Starts> },
     /// Some id holds another character: an automaton over the text without separators.
     Automaton { automaton: AhoCorasick, targets: Vec<Target> },
 }
@@ -52,6 +52,9 @@ struct Starts {
     /// runs of a text are ordinary words that no id begins like, told apart without hashing.
     letters_pairs: Vec<bool>,
     prefixes_pairs: Vec<bool>,
+    /// Bytes a run may start with: the first letters of the ids (both cases), and the digits
+    /// when an id starts with one.
+    first: Vec<bool>,
 }
 
 impl Default for Starts {
@@ -62,6 +65,7 @@ impl Default for Starts {
             longest: 0,
             letters_pairs: vec![false; PAIRS],
             prefixes_pairs: vec![false; PAIRS],
+            first: vec![false; 256],
         }
     }
 }
@@ -99,12 +103,23 @@ impl Starts {
         }
         self.letters.insert(lead.to_vec());
         self.letters_pairs[pair(lead)] = true;
+        match lead.first() {
+            Some(&letter) => {
+                self.first[usize::from(letter)] = true;
+                self.first[usize::from(letter.to_ascii_lowercase())] = true;
+            }
+            None => (b'0'..=b'9').for_each(|d| self.first[usize::from(d)] = true),
+        }
         self.longest = self.longest.max(n);
     }
 
     /// Whether an id may begin with this run (ASCII letters and digits).
     fn may_start(&self, run: &str) -> bool {
         let bytes = run.as_bytes();
+        // Most runs are told apart by their first byte.
+        if !bytes.first().is_some_and(|b| self.first[usize::from(*b)]) {
+            return false;
+        }
         let n = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         if n > self.longest {
             return false;
@@ -157,7 +172,7 @@ impl ReturnIds {
         }
         by_key.seal();
         let finder = if all_ascii && starts.longest <= 64 {
-            Finder::Runs { by_key, longest, starts }
+            Finder::Runs { by_key, longest, starts: Box::new(starts) }
         } else {
             let (keys, targets): (Vec<&str>, Vec<Target>) = by_key.entries().map(|(k, t)| (k, t.clone())).unzip();
             let automaton = AhoCorasick::builder()
@@ -172,7 +187,9 @@ impl ReturnIds {
 
     /// The text with every id replaced by its token.
     pub(super) fn replace<'t>(&self, text: Cow<'t, str>) -> Cow<'t, str> {
-        if self.need_number && !text.chars().any(char::is_numeric) {
+        let has_number =
+            if text.is_ascii() { text.bytes().any(|b| b.is_ascii_digit()) } else { text.chars().any(char::is_numeric) };
+        if self.need_number && !has_number {
             return text;
         }
         let found = match &self.finder {
@@ -202,6 +219,20 @@ fn runs(text: &str) -> Vec<(usize, usize)> {
     // About one run for every six bytes of prose: sized once, not grown run by run.
     let mut out = Vec::with_capacity(text.len() / 4 + 1);
     let mut start = None;
+    if text.is_ascii() {
+        for (i, b) in text.bytes().enumerate() {
+            match (b.is_ascii_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out.extend(start.map(|s| (s, text.len())));
+        return out;
+    }
     for (i, c) in text.char_indices() {
         let is_run = if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
         match (is_run, start) {
@@ -357,6 +388,7 @@ mod tests {
                 longest: 6,
                 letters_pairs: vec![true; PAIRS],
                 prefixes_pairs: vec![true; PAIRS],
+                first: vec![true; 256],
             };
             proptest::prop_assert_eq!(find_in_runs(&text, by_key, *longest, starts), find_in_runs(&text, by_key, *longest, &open));
         }
