@@ -521,3 +521,49 @@ fn map_headers(
     }
     Ok((map, notes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::schema::Schemas;
+
+    fn all_rows(reader: &mut TableReader) -> Vec<RawRow> {
+        let mut rows = Vec::new();
+        while let Some(batch) = reader.next_batch(3).expect("batch") {
+            rows.extend(batch);
+        }
+        rows
+    }
+
+    /// A table read once and held gives the rows, row numbers and counts a second read gives;
+    /// one with more rows than may be held is not held.
+    #[test]
+    fn a_held_table_gives_what_a_second_read_gives() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("young_people.csv");
+        let mut csv = String::from("child_id,first_name,last_name,date_of_birth,gender,notes,unknown\n");
+        for n in 0..10 {
+            csv.push_str(&format!("C{n:03},Zofia,Wiśniewska,2010-01-0{},F,\"note {n}, BartÅ‚omiej\",x\n", n % 9 + 1));
+        }
+        std::fs::write(&path, csv).expect("write");
+        let schemas = Schemas::builtin().expect("schemas");
+        let schema = schemas.table("young_people").expect("young_people");
+        let source = TableSource { path: path.clone(), sheet: None };
+        let mut fresh = TableReader::open(&source, schema).expect("open");
+        let expected = all_rows(&mut fresh);
+        let mut held = TableReader::open(&source, schema).expect("open").into_held(10).expect("held");
+        assert_eq!(held.held_rows().count(), 10);
+        assert_eq!(held.rows_read, 0);
+        let rows = all_rows(&mut held);
+        assert_eq!(rows.len(), expected.len());
+        for (a, b) in rows.iter().zip(&expected) {
+            assert_eq!((a.row, &a.cells), (b.row, &b.cells));
+        }
+        assert_eq!(
+            (held.rows_read, held.garbled_cells, &held.header_notes, held.encoding),
+            (fresh.rows_read, fresh.garbled_cells, &fresh.header_notes, fresh.encoding)
+        );
+        assert!(held.held_rows().next().is_none() && held.next_batch(3).expect("end").is_none());
+        assert!(TableReader::open(&source, schema).expect("open").into_held(9).is_none());
+    }
+}
