@@ -128,7 +128,14 @@ impl Pattern {
             out.push_str(self.label);
             last = end;
         };
-        if self.has_group {
+        if let Check::Reference = self.check
+            && text.is_ascii()
+        {
+            // The reference pattern matches every number of a note: on ASCII text, scanned by hand.
+            for (start, end) in reference_spans(text) {
+                take(start, end);
+            }
+        } else if self.has_group {
             for caps in self.regex.captures_iter(text) {
                 if let Some(m) = caps.name("x").or_else(|| caps.get(0)) {
                     take(m.start(), m.end());
@@ -265,6 +272,55 @@ fn may_hold_reference(text: &str) -> bool {
         }
     }
     false
+}
+
+/// The matches, on ASCII text, of the reference pattern
+/// `(?i)\b[A-Z0-9]+(?:[/\-][A-Z0-9]+)+\b|\b[A-Z0-9]*\d[A-Z0-9]*\b` (ASCII word boundaries), found
+/// without the regular expression: at each word boundary before a letter or digit, the longest
+/// chain of runs of letters and digits joined by `/` or `-` that ends at a word boundary, else
+/// the run alone when it holds a digit and ends at one. A property test holds it to the
+/// expression.
+fn reference_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = text.as_bytes();
+    let n = b.len();
+    let is_run = |c: u8| c.is_ascii_alphanumeric();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let run_end = move |mut i: usize| {
+        while i < n && is_run(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let ends_word = move |e: usize| e == n || !is_word(b[e]);
+    let mut p = 0;
+    std::iter::from_fn(move || {
+        while p < n {
+            if !is_run(b[p]) || (p > 0 && is_word(b[p - 1])) {
+                p += 1;
+                continue;
+            }
+            let start = p;
+            let first_end = run_end(p);
+            let mut chain_end = None;
+            let mut e = first_end;
+            while e + 1 < n && matches!(b[e], b'/' | b'-') && is_run(b[e + 1]) {
+                e = run_end(e + 1);
+                if ends_word(e) {
+                    chain_end = Some(e);
+                }
+            }
+            if let Some(end) = chain_end {
+                p = end;
+                return Some((start, end));
+            }
+            // No word boundary falls inside a run: the next start is after it.
+            p = first_end;
+            if ends_word(first_end) && b[start..first_end].iter().any(u8::is_ascii_digit) {
+                return Some((start, first_end));
+            }
+        }
+        None
+    })
 }
 
 /// A handle written with dots ("tee.money.5811", "k.dee2"): letters and a digit, not a number,
@@ -562,6 +618,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The hand scanner of the reference pattern finds what its expression finds.
+        #[test]
+        fn reference_spans_match_the_expression(text in "[aZk09_/\\- .:]{0,40}") {
+            let pattern = patterns().list.iter().find(|p| matches!(p.check, Check::Reference)).expect("pattern");
+            let expected: Vec<(usize, usize)> = pattern.regex.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            proptest::prop_assert_eq!(reference_spans(&text).collect::<Vec<_>>(), expected);
+        }
+
         /// Skipping the reference pattern on texts without a run that could hold one loses no
         /// reference.
         #[test]
