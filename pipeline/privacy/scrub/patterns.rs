@@ -91,8 +91,18 @@ impl Check {
 pub(super) struct Patterns {
     /// Each pattern.
     pub(super) list: Vec<Pattern>,
-    /// All of them, to find in one pass which ones occur.
+    /// All of them but the reference pattern, to find in one pass which ones occur.
     pub(super) set: Option<regex::RegexSet>,
+    /// Each pattern's place in the set; `None` for the reference pattern, which matches nearly
+    /// every note with a number (it would only slow the set) and is decided by its own scanner.
+    in_set: Vec<Option<usize>>,
+}
+
+impl Patterns {
+    /// Whether pattern `i` may occur in a text whose set matches are `present`.
+    pub(super) fn may_occur(&self, i: usize, present: &regex::SetMatches) -> bool {
+        self.in_set.get(i).copied().flatten().is_none_or(|j| present.matched(j))
+    }
 }
 
 impl Pattern {
@@ -526,11 +536,18 @@ pub(super) fn patterns() -> &'static Patterns {
             .collect();
         // The set says which patterns occur in a text. Without it (it could not be built) every
         // pattern runs on every text: slower, never fewer replacements.
-        let set = regex::RegexSetBuilder::new(compiled.iter().map(|p| p.regex.as_str()))
-            .dfa_size_limit(SET_CACHE)
-            .build()
-            .ok();
-        Patterns { list: compiled, set }
+        let mut in_set = Vec::with_capacity(compiled.len());
+        let mut members = Vec::new();
+        for p in &compiled {
+            if let Check::Reference = p.check {
+                in_set.push(None);
+            } else {
+                in_set.push(Some(members.len()));
+                members.push(p.regex.as_str());
+            }
+        }
+        let set = regex::RegexSetBuilder::new(members).dfa_size_limit(SET_CACHE).build().ok();
+        Patterns { list: compiled, set, in_set }
     })
 }
 
@@ -610,7 +627,9 @@ mod tests {
             assert!(Regex::new(&re).is_ok(), "{label}: {re} does not compile: {:?}", Regex::new(&re).err());
         }
         assert_eq!(patterns().list.len(), sources().len(), "every pattern of the list compiles");
-        assert_eq!(patterns().set.as_ref().map(regex::RegexSet::len), Some(sources().len()));
+        let references = sources().iter().filter(|(_, _, check)| matches!(check, Check::Reference)).count();
+        assert_eq!(references, 1, "one pattern is decided outside the set");
+        assert_eq!(patterns().set.as_ref().map(regex::RegexSet::len), Some(sources().len() - references));
         for p in &patterns().list {
             let label = p.label.trim_matches(['[', ']']);
             assert!(LABELS.contains(&label), "{label} is a known label");
