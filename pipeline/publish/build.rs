@@ -27,8 +27,9 @@ use crate::config::schema::Schemas;
 use crate::engine::{attack, disclosure, metrics, session};
 use crate::error::{Error, Result};
 use crate::ingest::discover::{ReturnDir, discover_returns};
+use crate::ingest::read::TableReader;
 use crate::privacy::keys::Pseudonymiser;
-use crate::privacy::names::names_by_authority;
+use crate::privacy::names::names_by_authority_held;
 use crate::privacy::scrub::Lexicon;
 use crate::publish::manifest::{
     AuthorityEntry, DisclosureSummary, OutputReport, ReturnEntry, SetAside, WarehouseManifest, read_manifest,
@@ -452,7 +453,14 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     }
     // Something changed: the scrubber needs every name of the authority. If the names are
     // not what they were, every return is scrubbed again with the new list.
-    let known = names_by_authority(rets.iter().copied(), b.schemas, b.pseudonymiser).remove(code).unwrap_or_default();
+    // Each young people's table is read once when it fits: the names pass and then preparing
+    // take its rows from memory (see `package::hold_young_people`).
+    let mut held = package::hold_young_people(rets, b.schemas);
+    held.resize_with(rets.len(), || None);
+    let held_of = |r: &ReturnDir| rets.iter().position(|m| std::ptr::eq(*m, r)).and_then(|i| held.get(i)?.as_ref());
+    let known = names_by_authority_held(rets.iter().copied(), b.schemas, b.pseudonymiser, held_of)
+        .remove(code)
+        .unwrap_or_default();
     let digest = known.digest(b.pseudonymiser);
     if prior.is_none_or(|a| a.names_digest != digest) {
         unchanged.clear();
@@ -460,12 +468,13 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     let scrubber = known.scrubber(&b.options.lexicon);
     drop(known);
     let mut entries = carry_over(b, code, &unchanged)?;
-    let to_prepare: Vec<&ReturnDir> = rets.iter().copied().filter(|r| !unchanged.contains_key(&r.label())).collect();
+    let to_prepare: Vec<(&ReturnDir, Option<TableReader>)> =
+        rets.iter().copied().zip(held).filter(|(r, _)| !unchanged.contains_key(&r.label())).collect();
     let stage = Stage::Prepare(Writing { pseudonymiser: b.pseudonymiser, out: b.staging, scrubber: &scrubber });
     let bar = crate::term::progress(to_prepare.len() as u64, code);
     let mut set_aside = Vec::new();
-    for ret in to_prepare {
-        match prepare_return(b, ret, stage)? {
+    for (ret, held) in to_prepare {
+        match prepare_return(b, ret, stage, held)? {
             Ok(entry) => entries.push(entry),
             Err(problem) => {
                 let (stand_in, problem) = stand_in(b, prior, problem)?;
@@ -578,8 +587,9 @@ fn prepare_return(
     b: &Build<'_>,
     ret: &ReturnDir,
     stage: Stage<'_>,
+    held: Option<TableReader>,
 ) -> Result<std::result::Result<ReturnEntry, SetAside>> {
-    let report = package::process_return(ret, b.schemas, stage, b.options.returns_base(), b.hashes)?;
+    let report = package::process_return_held(ret, b.schemas, stage, b.options.returns_base(), b.hashes, held)?;
     if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
         for o in &report.outputs {
             let path = b.staging.join(&o.path);

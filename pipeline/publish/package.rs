@@ -142,7 +142,7 @@ pub fn process_return(
 
 /// [`process_return`], with the young people's table already read (`held`, see
 /// [`TableReader::into_held`]) taken from memory instead of its file.
-fn process_return_held(
+pub(crate) fn process_return_held(
     ret: &ReturnDir,
     schemas: &Schemas,
     stage: Stage<'_>,
@@ -325,7 +325,7 @@ const HELD_BYTES: u64 = 64 << 20;
 /// Each return's young people's table read into memory, while they fit in [`HELD_ROWS`]
 /// together; `None` for the others (read twice) and for a table that cannot be read to its end
 /// (the main pass reports why).
-fn hold_young_people(returns: &[&ReturnDir], schemas: &Schemas) -> Vec<Option<TableReader>> {
+pub(crate) fn hold_young_people(returns: &[&ReturnDir], schemas: &Schemas) -> Vec<Option<TableReader>> {
     let Some(schema) = schemas.table(NAMES_TABLE) else { return Vec::new() };
     let mut budget = HELD_ROWS;
     returns
