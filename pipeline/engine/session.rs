@@ -167,18 +167,7 @@ pub async fn open_at(
     memory_limit: Option<u64>,
     engine: &Engine,
 ) -> Result<Session> {
-    match warehouse {
-        Warehouse::Folder(path) => open_in(path, schemas, scratch, memory_limit, engine).await,
-        #[cfg(feature = "distributed")]
-        Warehouse::Store(store) => open_files(Files::Store(store), schemas, scratch, memory_limit, engine).await,
-    }
-}
-
-/// A warehouse's tables as the session reads them.
-enum Files<'a> {
-    Folder(&'a Path),
-    #[cfg(feature = "distributed")]
-    Store(&'a crate::engine::store::StoreWarehouse),
+    open_files(warehouse, schemas, scratch, memory_limit, engine).await
 }
 
 /// As [`open`], with the views' temporary folder made inside `scratch` (a build uses its
@@ -195,11 +184,11 @@ pub async fn open_in(
     memory_limit: Option<u64>,
     engine: &Engine,
 ) -> Result<Session> {
-    open_files(Files::Folder(warehouse), schemas, scratch, memory_limit, engine).await
+    open_files(Warehouse::Folder(warehouse), schemas, scratch, memory_limit, engine).await
 }
 
 async fn open_files(
-    warehouse: Files<'_>,
+    warehouse: Warehouse<'_>,
     schemas: &Schemas,
     scratch: &Path,
     memory_limit: Option<u64>,
@@ -221,21 +210,21 @@ async fn open_files(
     let ctx = context(engine, config, runtime).await?;
     // Each table's address, when it has files; the partitions; the rows the files hold.
     let (parts, stored_rows) = match &warehouse {
-        Files::Folder(path) => (partitions(path)?, Vec::<(String, u64)>::new()),
+        Warehouse::Folder(path) => (partitions(path)?, Vec::<(String, u64)>::new()),
         #[cfg(feature = "distributed")]
-        Files::Store(store) => {
+        Warehouse::Store(store) => {
             store.register(&ctx)?;
             store.partitions().await?
         }
     };
     let address = |table: &str| -> Option<String> {
         match &warehouse {
-            Files::Folder(path) => {
+            Warehouse::Folder(path) => {
                 let dir = path.join("tables").join(table);
                 dir.is_dir().then(|| format!("{}/", dir.display()))
             }
             #[cfg(feature = "distributed")]
-            Files::Store(store) => parts.iter().any(|(t, _, _)| t == table).then(|| store.table_url(table)),
+            Warehouse::Store(store) => parts.iter().any(|(t, _, _)| t == table).then(|| store.table_url(table)),
         }
     };
     let mut read_from_files = Vec::new();
@@ -262,8 +251,8 @@ async fn open_files(
         let mut rows = Vec::new();
         for (name, url) in &read_from_files {
             let expected = match &warehouse {
-                Files::Folder(_) => footer_rows(Path::new(url))?,
-                Files::Store(_) => stored_rows.iter().find(|(t, _)| t == name).map_or(0, |(_, n)| *n),
+                Warehouse::Folder(_) => footer_rows(Path::new(url))?,
+                Warehouse::Store(_) => stored_rows.iter().find(|(t, _)| t == name).map_or(0, |(_, n)| *n),
             };
             rows.push((name.clone(), expected, url.clone()));
         }

@@ -455,9 +455,8 @@ fn prepare_authority(b: &Build<'_>, code: &str, rets: &[&ReturnDir]) -> Result<(
     // not what they were, every return is scrubbed again with the new list.
     // Each young people's table is read once when it fits: the names pass and then preparing
     // take its rows from memory (see `package::hold_young_people`).
-    let mut held = package::hold_young_people(rets, b.schemas);
-    held.resize_with(rets.len(), || None);
-    let held_of = |r: &ReturnDir| rets.iter().position(|m| std::ptr::eq(*m, r)).and_then(|i| held.get(i)?.as_ref());
+    let held = package::hold_young_people(rets, b.schemas);
+    let held_of = |r: &ReturnDir| package::held_for(rets, &held, r);
     let known = names_by_authority_held(rets.iter().copied(), b.schemas, b.pseudonymiser, held_of)
         .remove(code)
         .unwrap_or_default();
@@ -589,7 +588,7 @@ fn prepare_return(
     stage: Stage<'_>,
     held: Option<TableReader>,
 ) -> Result<std::result::Result<ReturnEntry, SetAside>> {
-    let report = package::process_return_held(ret, b.schemas, stage, b.options.returns_base(), b.hashes, held)?;
+    let report = package::process_return(ret, b.schemas, stage, b.options.returns_base(), b.hashes, held)?;
     if let Some(bad) = report.inputs.iter().find(|i| i.error.is_some()) {
         for o in &report.outputs {
             let path = b.staging.join(&o.path);

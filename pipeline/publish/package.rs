@@ -129,20 +129,10 @@ fn relative(path: &Path, base: &Path) -> String {
 
 /// Reads (and, when preparing, pseudonymises and writes) one return. `base` is the folder
 /// the returns were found under; reports name files relative to it. `known` holds the sha256
-/// of files already hashed (a build hashes every return file once, up front).
+/// of files already hashed (a build hashes every return file once, up front). `held`: the
+/// young people's table already read (see [`TableReader::into_held`]), taken from memory
+/// instead of its file.
 pub fn process_return(
-    ret: &ReturnDir,
-    schemas: &Schemas,
-    stage: Stage<'_>,
-    base: &Path,
-    known: &BTreeMap<PathBuf, String>,
-) -> Result<ReturnReport> {
-    process_return_held(ret, schemas, stage, base, known, None)
-}
-
-/// [`process_return`], with the young people's table already read (`held`, see
-/// [`TableReader::into_held`]) taken from memory instead of its file.
-pub(crate) fn process_return_held(
     ret: &ReturnDir,
     schemas: &Schemas,
     stage: Stage<'_>,
@@ -326,11 +316,12 @@ const HELD_BYTES: u64 = 64 << 20;
 /// together; `None` for the others (read twice) and for a table that cannot be read to its end
 /// (the main pass reports why).
 pub(crate) fn hold_young_people(returns: &[&ReturnDir], schemas: &Schemas) -> Vec<Option<TableReader>> {
-    let Some(schema) = schemas.table(NAMES_TABLE) else { return Vec::new() };
+    let schema = schemas.table(NAMES_TABLE);
     let mut budget = HELD_ROWS;
     returns
         .iter()
         .map(|ret| {
+            let schema = schema?;
             let source = ret.tables.get(&schema.name)?;
             // A file far larger than the rows held would only be read in part and dropped.
             if std::fs::metadata(&source.path).ok()?.len() > HELD_BYTES {
@@ -341,6 +332,15 @@ pub(crate) fn hold_young_people(returns: &[&ReturnDir], schemas: &Schemas) -> Ve
             Some(reader)
         })
         .collect()
+}
+
+/// The table held for `ret`, one of `returns` (by identity), as [`hold_young_people`] gave them.
+pub(crate) fn held_for<'h>(
+    returns: &[&ReturnDir],
+    held: &'h [Option<TableReader>],
+    ret: &ReturnDir,
+) -> Option<&'h TableReader> {
+    returns.iter().position(|r| std::ptr::eq(*r, ret)).and_then(|i| held.get(i)?.as_ref())
 }
 
 /// Runs every return given (found under `base`) in `mode`, with a progress bar.
@@ -355,9 +355,9 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
             let mine: Vec<&ReturnDir> = returns.iter().filter(|r| &r.authority_code == code).collect();
             // Preparing reads each young people's table once when it fits: the names pass and
             // then the main pass take its rows from memory.
-            let mut held: Vec<Option<TableReader>> = match mode {
+            let held: Vec<Option<TableReader>> = match mode {
                 Mode::Prepare { .. } => hold_young_people(&mine, schemas),
-                Mode::Validate => Vec::new(),
+                Mode::Validate => mine.iter().map(|_| None).collect(),
             };
             let scrubber = match mode {
                 Mode::Prepare { pseudonymiser, lexicon, names_from, .. } => {
@@ -365,9 +365,7 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
                     let sources = unique_returns(
                         mine.iter().copied().chain(names_from.iter().filter(|r| &r.authority_code == code)),
                     );
-                    let held_of = |r: &ReturnDir| {
-                        mine.iter().position(|m| std::ptr::eq(*m, r)).and_then(|i| held.get(i)?.as_ref())
-                    };
+                    let held_of = |r: &ReturnDir| held_for(&mine, &held, r);
                     let known = names_by_authority_held(sources, schemas, pseudonymiser, held_of).remove(code);
                     tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "names read");
                     Some(known.unwrap_or_default().scrubber(lexicon))
@@ -381,10 +379,9 @@ pub fn run_all(returns: &[ReturnDir], base: &Path, schemas: &Schemas, mode: Mode
                 _ => Stage::Validate,
             };
             let mut reports = Vec::new();
-            held.resize_with(mine.len(), || None);
             for (ret, held) in mine.into_iter().zip(held) {
                 let started = Instant::now();
-                let r = process_return_held(ret, schemas, stage, base, &BTreeMap::new(), held)?;
+                let r = process_return(ret, schemas, stage, base, &BTreeMap::new(), held)?;
                 tracing::debug!(authority = %code, seconds = started.elapsed().as_secs_f64(), "return processed");
                 tracing::info!(
                     authority = %r.authority_code,
